@@ -55,6 +55,17 @@ public class InternetChecksumTests
     }
 
     [Fact]
+    public void BuffersPastTheOneMebibyteBlockStillSumCorrectly()
+    {
+        // Several accumulation blocks of all-ones words: the worst case for lane overflow.
+        var data = new byte[(3 << 20) + 77];
+        data.AsSpan().Fill(0xFF);
+        data[12345] = 0x12;
+        Assert.Equal(ReferenceSum(data), InternetChecksum.Sum(data));
+        Assert.Equal(ReferenceSum(data), InternetChecksum.CopyAndSum(data, new byte[data.Length]));
+    }
+
+    [Fact]
     public void CopyAndSumCopiesAndMatchesSum()
     {
         var random = new Random(7);
