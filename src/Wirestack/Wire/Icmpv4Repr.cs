@@ -127,6 +127,7 @@ public struct Icmpv4Repr
     {
         if (payload.Length != PayloadLength)
             throw new ArgumentException($"The payload has {payload.Length} bytes but PayloadLength is {PayloadLength}; set PayloadLength to the payload's length.", nameof(payload));
+        EmitGuard.RequireLength(buffer, BufferLength);
         EmitHeader(buffer);
         uint sum = InternetChecksum.CopyAndSum(payload, buffer[Icmpv4Packet.HeaderLength..]);
         sum = InternetChecksum.Add(sum, InternetChecksum.Sum(buffer[..Icmpv4Packet.HeaderLength]));

@@ -65,6 +65,7 @@ public struct UdpRepr
     {
         if (payload.Length != PayloadLength)
             throw new ArgumentException($"The payload has {payload.Length} bytes but PayloadLength is {PayloadLength}; set PayloadLength to the payload's length.", nameof(payload));
+        EmitGuard.RequireLength(buffer, BufferLength);
         EmitHeader(buffer);
         uint sum = InternetChecksum.CopyAndSum(payload, buffer[UdpPacket.HeaderLength..]);
         sum = InternetChecksum.Add(sum, InternetChecksum.Sum(buffer[..UdpPacket.HeaderLength], pseudoHeaderSum));
