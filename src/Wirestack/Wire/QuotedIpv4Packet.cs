@@ -84,6 +84,9 @@ public readonly ref struct QuotedIpv4Packet
     /// </summary>
     public bool HasTransportPrefix => FragmentOffset == 0 && Data.Length >= RequiredDataLength;
 
+    /// <summary>True when the quoted header's checksum verifies (it should: the reporter quotes the header it received).</summary>
+    public bool VerifyChecksum() => InternetChecksum.IsValid(Header);
+
     /// <summary>The original header as a repr, with the original payload length (not the quoted one).</summary>
     public Ipv4Repr ToRepr() => new()
     {

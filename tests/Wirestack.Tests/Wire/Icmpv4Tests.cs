@@ -132,6 +132,7 @@ public class Icmpv4Tests
         Assert.Equal(WireError.Truncated, Ipv4Packet.TryParse(packet.QuotedDatagram, out _));
         Assert.Equal(WireError.None, QuotedIpv4Packet.TryParse(packet.QuotedDatagram, out var quote));
         Assert.True(quote.IsTruncated);
+        Assert.True(quote.VerifyChecksum());
         Assert.Equal(1428, quote.TotalLength);
         Assert.Equal(20, quote.HeaderLength);
         Assert.True(quote.DontFragment);
@@ -169,6 +170,7 @@ public class Icmpv4Tests
         Assert.Equal(Icmpv4Repr.ParameterProblem(20, 32), repr);
         QuotedIpv4Packet.TryParse(packet.QuotedDatagram, out var quote);
         Assert.Equal(24, quote.HeaderLength);
+        Assert.True(quote.VerifyChecksum());
         Assert.Equal(0x07, quote.Header[repr.Pointer]);
         Assert.Equal(HexBytes.Parse("07090400"), quote.ToRepr().Options.Bytes.ToArray());
     }
@@ -335,6 +337,7 @@ public class Icmpv4Tests
         {
             _ = (quote.HeaderLength, quote.TotalLength, quote.IsTruncated, quote.Identification, quote.MoreFragments);
             _ = (quote.TimeToLive, quote.Protocol, quote.Source, quote.Destination, quote.HasTransportPrefix, quote.Data.Length);
+            _ = quote.VerifyChecksum();
             var original = quote.ToRepr();
             Assert.Equal(quote.HeaderLength, original.HeaderLength);
         }
