@@ -47,6 +47,12 @@ public struct DissectedFrame
     /// <summary>Valid when <see cref="Transport"/> is <see cref="FrameLayer.Icmpv6"/>.</summary>
     public Icmpv6Repr Icmpv6 { get; set; }
 
+    /// <summary>Valid when <see cref="Transport"/> is <see cref="FrameLayer.Icmpv6"/> and the message is NDP.</summary>
+    public NdpRepr Ndp { get; set; }
+
+    /// <summary>Valid when <see cref="Transport"/> is <see cref="FrameLayer.Icmpv6"/> and the message is an MLDv1 message or an MLD query.</summary>
+    public MldRepr Mld { get; set; }
+
     /// <summary>Valid when <see cref="Transport"/> is <see cref="FrameLayer.Igmp"/>.</summary>
     public IgmpRepr Igmp { get; set; }
 
@@ -125,6 +131,10 @@ public struct DissectedFrame
                 break;
             case FrameLayer.Icmpv6:
                 text.Append(CultureInfo.InvariantCulture, $" ICMPv6 {Icmpv6.Type} code {Icmpv6.Code}");
+                if (Icmpv6.Type is Icmpv6Type.NeighborSolicitation or Icmpv6Type.NeighborAdvertisement)
+                    text.Append(CultureInfo.InvariantCulture, $" target {Ndp.TargetAddress}");
+                if (Icmpv6.Type is Icmpv6Type.EchoRequest or Icmpv6Type.EchoReply)
+                    text.Append(CultureInfo.InvariantCulture, $" id {Icmpv6.Identifier} seq {Icmpv6.SequenceNumber}");
                 break;
             case FrameLayer.Igmp:
                 text.Append(CultureInfo.InvariantCulture, $" IGMP {Igmp.Type}");

@@ -163,10 +163,7 @@ public static class FrameDissector
             case IpProtocol.Icmpv6:
             {
                 error = Icmpv6Packet.TryParse(bytes, out var packet);
-                Icmpv6Repr repr = default;
-                if (error == WireError.None) error = Icmpv6Repr.Parse(packet, pseudoHeaderSum, out repr, verifyChecksum);
-                if (error == WireError.None) error = Icmpv6Details.Check(packet);
-                result.Icmpv6 = repr;
+                if (error == WireError.None) error = DissectIcmpv6(packet, pseudoHeaderSum, verifyChecksum, ref result);
                 return Done(ref result, FrameLayer.Icmpv6, error);
             }
             case IpProtocol.Ipv6NoNextHeader:
@@ -175,6 +172,43 @@ public static class FrameDissector
                 result.Transport = FrameLayer.Unknown;
                 return WireError.None;
         }
+    }
+
+    // ICMPv6 carries three families of messages, each with its own repr.
+    private static WireError DissectIcmpv6(Icmpv6Packet packet, uint pseudoHeaderSum, bool verifyChecksum, ref DissectedFrame result)
+    {
+        result.Icmpv6 = new Icmpv6Repr { Type = packet.Type, Code = packet.Code };
+        if (Icmpv6Repr.Handles(packet.Type))
+        {
+            var error = Icmpv6Repr.Parse(packet, pseudoHeaderSum, out var repr, verifyChecksum);
+            if (error == WireError.None) result.Icmpv6 = repr;
+            return error;
+        }
+        if (NdpRepr.Handles(packet.Type))
+        {
+            var error = NdpRepr.Parse(packet, pseudoHeaderSum, out var ndp, verifyChecksum);
+            result.Ndp = ndp;
+            return error;
+        }
+        if (packet.Type == Icmpv6Type.MulticastListenerReportV2)
+        {
+            var error = Mldv2Report.Parse(packet, pseudoHeaderSum, out var report, verifyChecksum);
+            if (error != WireError.None) return error;
+            foreach (var record in report.Records)
+            {
+                error = Mldv2RecordRepr.Parse(record, out _);
+                if (error != WireError.None) return error;
+            }
+            return WireError.None;
+        }
+        if (MldRepr.Handles(packet.Type))
+        {
+            var error = MldRepr.Parse(packet, pseudoHeaderSum, out var mld, verifyChecksum);
+            result.Mld = mld;
+            return error;
+        }
+        // A type Wirestack does not interpret (a redirect, say) is still checked as far as it can be.
+        return verifyChecksum && !packet.VerifyChecksum(pseudoHeaderSum) ? WireError.BadChecksum : WireError.None;
     }
 
     // Group records and source lists are read here so that every element parser is exercised.
