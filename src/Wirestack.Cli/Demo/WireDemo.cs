@@ -222,14 +222,89 @@ internal sealed class WireDemo(DemoOptions options, TextWriter output)
         Record("UDP multicast v4", ok, $"IGMPv3 join of {group}, then a {message.Length}-byte datagram to it");
     }
 
+    private void ResolveNdp()
+    {
+        var frame = _frame.AsSpan();
+        const int ipAt = EthernetFrame.UntaggedHeaderLength;
+        const int icmpAt = ipAt + 40;
+        // A asks for B's address at B's solicited-node group, hop limit 255 as RFC 4861 requires.
+        var group = _b.Ipv6.SolicitedNodeMulticast;
+        var solicit = NdpRepr.NeighborSolicitation(_b.Ipv6, _a.Mac);
+        var ip = _a.WriteIpv6(frame, MacAddress.FromIpv6Multicast(group), _a.Ipv6, group, IpProtocol.Icmpv6, solicit.BufferLength, hopLimit: 255);
+        solicit.Emit(frame[icmpAt..], ip.PseudoHeaderSum());
+        bool ok = Deliver(frame[..(icmpAt + solicit.BufferLength)], out var heard)
+            && heard.Ndp.Type == Icmpv6Type.NeighborSolicitation && heard.Ndp.SourceLinkLayerAddress == _a.Mac;
+
+        var advert = NdpRepr.NeighborAdvertisement(_b.Ipv6, isRouter: false, solicited: true, @override: true, _b.Mac);
+        ip = _b.WriteIpv6(frame, _a.Mac, _b.Ipv6, _a.Ipv6, IpProtocol.Icmpv6, advert.BufferLength, hopLimit: 255);
+        advert.Emit(frame[icmpAt..], ip.PseudoHeaderSum());
+        ok &= Deliver(frame[..(icmpAt + advert.BufferLength)], out var answer)
+            && answer.Ndp.Solicited && answer.Ndp.TargetLinkLayerAddress == _b.Mac;
+        Record("NDP resolution", ok, $"{_b.Ipv6} is-at {answer.Ndp.TargetLinkLayerAddress}");
+    }
+
+    private void PingV6()
+    {
+        Span<byte> payload = stackalloc byte[56];
+        for (int i = 0; i < payload.Length; i++) payload[i] = (byte)(0xA0 + i);
+        bool ok = true;
+        for (ushort seq = 1; seq <= 3; seq++)
+        {
+            ok &= SendIcmpv6(_a, _b, Icmpv6Repr.EchoRequest(0x4321, seq, payload.Length), payload, out var request)
+                && request.Type == Icmpv6Type.EchoRequest && request.SequenceNumber == seq;
+            ok &= SendIcmpv6(_b, _a, Icmpv6Repr.EchoReply(request.Identifier, request.SequenceNumber, payload.Length), payload, out var reply)
+                && reply.Type == Icmpv6Type.EchoReply && reply.SequenceNumber == seq;
+        }
+        Record("ping v6", ok, $"3 echo requests and replies, {payload.Length} data bytes, checksums verified");
+    }
+
+    private bool SendIcmpv6(DemoHost from, DemoHost to, Icmpv6Repr icmp, ReadOnlySpan<byte> payload, out Icmpv6Repr received)
+    {
+        var frame = _frame.AsSpan();
+        const int icmpAt = EthernetFrame.UntaggedHeaderLength + 40;
+        var ip = from.WriteIpv6(frame, to.Mac, from.Ipv6, to.Ipv6, IpProtocol.Icmpv6, icmp.BufferLength);
+        icmp.Emit(frame[icmpAt..], payload, ip.PseudoHeaderSum());
+        bool ok = Deliver(frame[..(icmpAt + icmp.BufferLength)], out var dissected) && dissected.Transport == FrameLayer.Icmpv6;
+        received = dissected.Icmpv6;
+        return ok;
+    }
+
+    private void MulticastV6()
+    {
+        var group = Ipv6Address.Parse("ff15::1:2:3");
+        var frame = _frame.AsSpan();
+        const int ipAt = EthernetFrame.UntaggedHeaderLength;
+        // B joins with an MLDv2 report behind a hop-by-hop router alert, laid out as Linux sends it.
+        var hopByHop = Ipv6OptionsHeaderRepr.ForMld();
+        int mldAt = ipAt + 40 + hopByHop.HeaderLength;
+        var writer = new Mldv2ReportWriter(frame[mldAt..(mldAt + 28)]);
+        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.ChangeToExclude, group), []);
+        int reportLength = writer.Length;
+        var ip = _b.WriteIpv6(frame, MacAddress.FromIpv6Multicast(Ipv6Address.AllMldv2Routers), Ipv6Address.LinkLocalFromMac(_b.Mac),
+            Ipv6Address.AllMldv2Routers, IpProtocol.HopByHop, hopByHop.HeaderLength + reportLength, hopLimit: 1);
+        hopByHop.Emit(frame[(ipAt + 40)..]);
+        writer.Finish(ip.PseudoHeaderSum(IpProtocol.Icmpv6, reportLength));
+        bool ok = Deliver(frame[..(mldAt + reportLength)], out var join)
+            && join.Transport == FrameLayer.Icmpv6 && join.Icmpv6.Type == Icmpv6Type.MulticastListenerReportV2;
+
+        ReadOnlySpan<byte> message = "hello, v6 group"u8;
+        var udp = new UdpRepr(5000, 5001, message.Length);
+        ip = _a.WriteIpv6(frame, MacAddress.FromIpv6Multicast(group), _a.Ipv6, group, IpProtocol.Udp, udp.BufferLength);
+        udp.Emit(frame[(ipAt + 40)..], message, ip.PseudoHeaderSum());
+        ok &= Deliver(frame[..(ipAt + 40 + udp.BufferLength)], out var datagram)
+            && datagram.Transport == FrameLayer.Udp && datagram.Ipv6.Destination == group;
+        Record("UDP multicast v6", ok, $"MLDv2 join of {group}, then a {message.Length}-byte datagram to it");
+    }
+
     // --- plumbing ----------------------------------------------------------------------------
 
     private bool Deliver(ReadOnlySpan<byte> frame, out DissectedFrame dissected)
     {
         var error = _link.Carry(frame, out dissected);
-        if (options.Verbose || (error != WireError.None))
-            if (dissected.Transport != FrameLayer.Tcp || dissected.Tcp.PayloadLength == 0 || error != WireError.None)
-                output.WriteLine("  " + dissected.Describe());
+        // Verbose shows control frames; the transfer's data segments and pure ACKs would drown them.
+        bool bulk = dissected.Transport == FrameLayer.Tcp && (dissected.Tcp.Flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) == 0;
+        if (error != WireError.None || (options.Verbose && !bulk))
+            output.WriteLine("  " + dissected.Describe());
         return error == WireError.None;
     }
 
