@@ -1,0 +1,74 @@
+using System.Buffers.Binary;
+
+namespace Wirestack.Wire;
+
+/// <summary>
+/// The fields of one MLDv2 multicast address record, parsed from an <see cref="Mldv2Record"/> or
+/// to be emitted (through <see cref="Mldv2ReportWriter"/>, or <see cref="Emit"/> directly). The
+/// sources are the caller's, passed to <see cref="Emit"/>.
+/// </summary>
+public struct Mldv2RecordRepr
+{
+    /// <summary>A record about <paramref name="multicastAddress"/> listing <paramref name="sourceCount"/> sources.</summary>
+    public Mldv2RecordRepr(Mldv2RecordType recordType, Ipv6Address multicastAddress, int sourceCount = 0)
+    {
+        RecordType = recordType;
+        MulticastAddress = multicastAddress;
+        SourceCount = sourceCount;
+    }
+
+    /// <summary>The record type.</summary>
+    public Mldv2RecordType RecordType { get; set; }
+
+    /// <summary>The multicast address the record is about.</summary>
+    public Ipv6Address MulticastAddress { get; set; }
+
+    /// <summary>The number of sources.</summary>
+    public int SourceCount { get; set; }
+
+    /// <summary>The auxiliary data length in bytes: a multiple of 4, at most 1020; 0 in MLDv2 as RFC 3810 defines it.</summary>
+    public int AuxDataLength { get; set; }
+
+    /// <summary>The record length: 20, plus 16 per source, plus the auxiliary data.</summary>
+    public readonly int BufferLength => Mldv2Record.GetLength(SourceCount, AuxDataLength);
+
+    /// <summary>
+    /// Reads a checked record. A record type RFC 3810 does not define is
+    /// <see cref="WireError.Unrecognized"/>, and a non-multicast address is
+    /// <see cref="WireError.BadAddress"/>: the RFC says to ignore such a record, not the whole report.
+    /// </summary>
+    public static WireError Parse(Mldv2Record record, out Mldv2RecordRepr repr)
+    {
+        repr = default;
+        var type = record.RecordType;
+        if (type < Mldv2RecordType.ModeIsInclude || type > Mldv2RecordType.BlockOldSources) return WireError.Unrecognized;
+        var address = record.MulticastAddress;
+        if (!address.IsMulticast) return WireError.BadAddress;
+        repr = new Mldv2RecordRepr(type, address, record.SourceCount) { AuxDataLength = record.AuxDataLength };
+        return WireError.None;
+    }
+
+    /// <summary>
+    /// Writes the record, <paramref name="sources"/> and <paramref name="auxData"/> into the first
+    /// <see cref="BufferLength"/> bytes of <paramref name="buffer"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The buffer is too short, or the sources or aux data disagree with the counts.</exception>
+    public readonly void Emit(Span<byte> buffer, ReadOnlySpan<Ipv6Address> sources, ReadOnlySpan<byte> auxData = default)
+    {
+        if (sources.Length != SourceCount)
+            throw new ArgumentException($"{sources.Length} sources were passed but SourceCount is {SourceCount}; set SourceCount to the number of sources.", nameof(sources));
+        if ((uint)SourceCount > ushort.MaxValue)
+            throw new ArgumentException($"SourceCount is {SourceCount}; a record lists at most {ushort.MaxValue} sources.");
+        if (auxData.Length != AuxDataLength)
+            throw new ArgumentException($"The aux data has {auxData.Length} bytes but AuxDataLength is {AuxDataLength}; set AuxDataLength to its length.", nameof(auxData));
+        if (AuxDataLength % 4 != 0 || AuxDataLength > 255 * 4)
+            throw new ArgumentException($"AuxDataLength is {AuxDataLength}; it must be a multiple of 4 no larger than 1020.");
+        EmitGuard.RequireLength(buffer, BufferLength);
+        buffer[0] = (byte)RecordType;
+        buffer[1] = (byte)(AuxDataLength / 4);
+        BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], (ushort)SourceCount);
+        MulticastAddress.WriteTo(buffer[4..]);
+        Ipv6AddressList.Write(sources, buffer[Mldv2Record.FixedLength..]);
+        auxData.CopyTo(buffer[(Mldv2Record.FixedLength + SourceCount * Ipv6Address.Length)..]);
+    }
+}
