@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Wirestack.Diagnostics;
+using Wirestack.Testing;
 using Wirestack.Tests.Wire;
 using Wirestack.Wire;
 
@@ -214,7 +215,7 @@ public class PcapTests
         await using (var writer = new PcapWriter(kept, leaveOpen: true))
         {
             writer.WriteFrame([1, 2], 3);
-            await writer.FlushAsync();
+            await writer.FlushAsync(TestContext.Current.CancellationToken);
         }
         Assert.True(kept.CanWrite);
         Assert.Equal(24 + 16 + 2, kept.Length);
@@ -488,9 +489,10 @@ public class PcapTests
         Assert.False(reread.TryReadFrame(out _));
     }
 
-    [RequiresToolFact("tshark")]
+    [Fact]
     public void TsharkReadsWhatPcapWriterWrote()
     {
+        string tshark = Prerequisites.RequireTool("tshark", "tshark");
         var frames = new (long Time, byte[] Bytes)[]
         {
             (SomeTime, HexBytes.Parse("ffffffffffff 02000000000a 0806 0001 0800 06 04 0001 02000000000a 0a000001 000000000000 0a000002")),
@@ -505,7 +507,7 @@ public class PcapTests
                 foreach (var (time, bytes) in frames) writer.WriteFrame(bytes, time);
             }
 
-            var lines = RunTshark(path, "-T", "fields", "-E", "separator=,", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.protocols");
+            var lines = RunTshark(tshark, path, "-T", "fields", "-E", "separator=,", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.protocols");
             Assert.Equal(frames.Length, lines.Length);
             for (var i = 0; i < frames.Length; i++)
             {
@@ -524,23 +526,9 @@ public class PcapTests
         }
     }
 
-    private static string[] RunTshark(string path, params string[] arguments)
+    private static string[] RunTshark(string tshark, string path, params string[] arguments)
     {
-        var start = new ProcessStartInfo(RequiresToolFactAttribute.FindOnPath("tshark")!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-r");
-        start.ArgumentList.Add(path);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(60_000), "tshark did not finish within a minute");
-        Assert.True(process.ExitCode == 0, $"tshark exited with {process.ExitCode}: {stderr.Result}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var result = ProcessRunner.Run(tshark, ["-r", path, .. arguments]).EnsureSuccess("tshark");
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Wirestack.Interop.Infrastructure;
+namespace Wirestack.Testing;
 
 /// <summary>The result of running a command to completion.</summary>
 internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)

@@ -1,4 +1,4 @@
-namespace Wirestack.Interop.Infrastructure;
+namespace Wirestack.Testing;
 
 /// <summary>
 /// What an interop test needs from the machine. Outside CI a missing prerequisite skips the test
