@@ -1,0 +1,100 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Wirestack.Nic;
+
+/// <summary>
+/// A single-producer, single-consumer ring of fixed-size frame slots in one pinned block: the
+/// memory an in-process device lends. The producer writes a slot in place and publishes it by
+/// advancing the tail; the consumer reads slots in place and frees them by advancing the head.
+/// </summary>
+internal sealed class FrameRing
+{
+    private readonly byte[] _memory;
+    private readonly int[] _lengths;
+    private readonly long[] _visibleAt;
+    private readonly int _mask;
+    private Indexes _indexes;
+    private int _consumerSleeping;
+    private readonly ManualResetEventSlim _wake = new(false);
+
+    public FrameRing(int capacity, int slotSize)
+    {
+        if (capacity < 2 || (capacity & (capacity - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The ring size must be a power of two, at least 2.");
+        Capacity = capacity;
+        SlotSize = slotSize;
+        _mask = capacity - 1;
+        _memory = GC.AllocateArray<byte>(checked(capacity * slotSize), pinned: true);
+        _lengths = new int[capacity];
+        _visibleAt = new long[capacity];
+    }
+
+    public int Capacity { get; }
+
+    public int SlotSize { get; }
+
+    /// <summary>Set when either end is disposed: the producer then drops, the consumer sees nothing new.</summary>
+    public bool Closed { get; set; }
+
+    /// <summary>Published frames end here (written by the producer).</summary>
+    public long Tail => Volatile.Read(ref _indexes.Tail);
+
+    /// <summary>Freed slots end here (written by the consumer).</summary>
+    public long Head => Volatile.Read(ref _indexes.Head);
+
+    public Span<byte> Slot(long sequence) => _memory.AsSpan((int)(sequence & _mask) * SlotSize, SlotSize);
+
+    public ReadOnlySpan<byte> Frame(long sequence) => _memory.AsSpan((int)(sequence & _mask) * SlotSize, _lengths[sequence & _mask]);
+
+    public int Length(long sequence) => _lengths[sequence & _mask];
+
+    public long VisibleAt(long sequence) => _visibleAt[sequence & _mask];
+
+    public void SetFrame(long sequence, int length, long visibleAt)
+    {
+        _lengths[sequence & _mask] = length;
+        _visibleAt[sequence & _mask] = visibleAt;
+    }
+
+    /// <summary>Producer: makes every frame before <paramref name="tail"/> visible, waking a sleeping consumer.</summary>
+    public void Publish(long tail)
+    {
+        Volatile.Write(ref _indexes.Tail, tail);
+        // The full fence orders the tail store before the flag load; the consumer orders them the
+        // other way round, so one of the two always sees the other and no wake-up is lost.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _consumerSleeping) != 0) _wake.Set();
+    }
+
+    /// <summary>Consumer: frees every slot before <paramref name="head"/>.</summary>
+    public void Release(long head) => Volatile.Write(ref _indexes.Head, head);
+
+    /// <summary>Consumer: sleeps until <paramref name="hasWork"/> holds, a publish, a wake, or the timeout.</summary>
+    public bool Wait(Func<bool> hasWork, TimeSpan timeout)
+    {
+        if (hasWork()) return true;
+        _wake.Reset();
+        Interlocked.Exchange(ref _consumerSleeping, 1);
+        try
+        {
+            if (hasWork()) return true;
+            return _wake.Wait(timeout) || hasWork();
+        }
+        finally
+        {
+            Volatile.Write(ref _consumerSleeping, 0);
+        }
+    }
+
+    /// <summary>Wakes the consumer from any thread.</summary>
+    public void Wake() => _wake.Set();
+
+    // Head and tail on separate cache lines: the two threads each write one of them on every batch.
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct Indexes
+    {
+        [FieldOffset(64)] public long Tail;
+        [FieldOffset(128)] public long Head;
+    }
+}

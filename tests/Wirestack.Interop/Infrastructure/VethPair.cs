@@ -1,0 +1,49 @@
+namespace Wirestack.Interop.Infrastructure;
+
+/// <summary>
+/// A veth pair: <see cref="HostEnd"/> stays in this process's namespace (where Wirestack opens a
+/// device on it), <see cref="PeerEnd"/> lives in <see cref="Peer"/>, where the kernel's stack and
+/// stock tools answer. Deleting one end deletes both.
+/// </summary>
+internal sealed class VethPair : IDisposable
+{
+    private VethPair(string hostEnd, string peerEnd, NetworkNamespace peer)
+    {
+        HostEnd = hostEnd;
+        PeerEnd = peerEnd;
+        Peer = peer;
+    }
+
+    public string HostEnd { get; }
+
+    public string PeerEnd { get; }
+
+    public NetworkNamespace Peer { get; }
+
+    /// <summary>Creates the pair, moves the peer end into <paramref name="peer"/> with <paramref name="peerAddress"/> (CIDR), and brings both up.</summary>
+    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500)
+    {
+        string host = Ip.UniqueInterfaceName("wsh");
+        string other = Ip.UniqueInterfaceName("wsp");
+        Ip.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "type", "veth", "peer", "name", other);
+        var pair = new VethPair(host, other, peer);
+        try
+        {
+            Ip.Run("link", "set", other, "netns", peer.Name);
+            peer.Exec("ip", "addr", "add", peerAddress, "dev", other).EnsureSuccess("ip addr add");
+            peer.Exec("ip", "link", "set", other, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "up").EnsureSuccess("ip link set up");
+            // Offloads off: the kernel then puts real checksums and MTU-sized segments on this link.
+            peer.Exec("ethtool", "-K", other, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
+            Ip.Run("link", "set", host, "up");
+            Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
+            return pair;
+        }
+        catch
+        {
+            pair.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Testing.ProcessRunner.Run("ip", "link", "delete", HostEnd);
+}
