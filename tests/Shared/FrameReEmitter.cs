@@ -118,11 +118,11 @@ internal static class FrameReEmitter
         IgmpPacket.TryParse(source, out var packet);
         if (igmp.Type == IgmpType.MembershipReportV3)
         {
-            var writer = new IgmpReportWriter(target);
+            var writer = new MulticastReportWriter<Ipv4Address>(target);
             Span<Ipv4Address> sources = stackalloc Ipv4Address[64];
             foreach (var record in packet.GroupRecords)
             {
-                IgmpGroupRecordRepr.Parse(record, out var recordRepr);
+                MulticastRecordRepr<Ipv4Address>.Parse(record, out var recordRepr);
                 var list = sources[..record.Sources.Count];
                 record.Sources.CopyTo(list);
                 writer.Add(recordRepr, list, record.AuxData);
@@ -151,11 +151,11 @@ internal static class FrameReEmitter
         else if (packet.Type == Icmpv6Type.MulticastListenerReportV2)
         {
             Mldv2Report.Parse(packet, pseudoHeaderSum, out var report);
-            var writer = new Mldv2ReportWriter(target);
+            var writer = new MulticastReportWriter<Ipv6Address>(target);
             Span<Ipv6Address> sources = stackalloc Ipv6Address[32];
             foreach (var record in report.Records)
             {
-                Mldv2RecordRepr.Parse(record, out var recordRepr);
+                MulticastRecordRepr<Ipv6Address>.Parse(record, out var recordRepr);
                 int count = 0;
                 foreach (var address in record.Sources) sources[count++] = address;
                 writer.Add(recordRepr, sources[..count], record.AuxData);

@@ -203,8 +203,8 @@ internal sealed class WireDemo(DemoOptions options, TextWriter output)
         var frame = _frame.AsSpan();
         // B joins: an IGMPv3 report with one CHANGE_TO_EXCLUDE record and no sources, as Linux sends it.
         Span<byte> report = stackalloc byte[16];
-        var writer = new IgmpReportWriter(report);
-        writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToExcludeMode, group), []);
+        var writer = new MulticastReportWriter<Ipv4Address>(report);
+        writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToExcludeMode, group), []);
         int reportLength = writer.Finish();
         var allReports = Ipv4Address.Parse("224.0.0.22");
         var ip = _b.WriteIpv4(frame, MacAddress.FromIpv4Multicast(allReports), allReports, IpProtocol.Igmp, reportLength);
@@ -277,8 +277,8 @@ internal sealed class WireDemo(DemoOptions options, TextWriter output)
         // B joins with an MLDv2 report behind a hop-by-hop router alert, laid out as Linux sends it.
         var hopByHop = Ipv6OptionsHeaderRepr.ForMld();
         int mldAt = ipAt + 40 + hopByHop.HeaderLength;
-        var writer = new Mldv2ReportWriter(frame[mldAt..(mldAt + 28)]);
-        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.ChangeToExclude, group), []);
+        var writer = new MulticastReportWriter<Ipv6Address>(frame[mldAt..(mldAt + 28)]);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ChangeToExcludeMode, group), []);
         int reportLength = writer.Length;
         var ip = _b.WriteIpv6(frame, MacAddress.FromIpv6Multicast(Ipv6Address.AllMldv2Routers), Ipv6Address.LinkLocalFromMac(_b.Mac),
             Ipv6Address.AllMldv2Routers, IpProtocol.HopByHop, hopByHop.HeaderLength + reportLength, hopLimit: 1);

@@ -196,7 +196,7 @@ public static class FrameDissector
             if (error != WireError.None) return error;
             foreach (var record in report.Records)
             {
-                error = Mldv2RecordRepr.Parse(record, out _);
+                error = MulticastRecordRepr<Ipv6Address>.Parse(record, out _);
                 if (error != WireError.None) return error;
             }
             return WireError.None;
@@ -218,7 +218,7 @@ public static class FrameDissector
         var records = packet.GroupRecords;
         foreach (var record in records)
         {
-            var error = IgmpGroupRecordRepr.Parse(record, out _);
+            var error = MulticastRecordRepr<Ipv4Address>.Parse(record, out _);
             if (error != WireError.None) return error;
             foreach (var source in record.Sources) _ = source;
         }

@@ -74,13 +74,13 @@ public readonly ref struct IgmpPacket
     public int SourceCount => IsV3Query ? BinaryPrimitives.ReadUInt16BigEndian(_buffer[10..]) : 0;
 
     /// <summary>IGMPv3 query: the sources of a group-and-source-specific query; empty for other messages.</summary>
-    public IgmpSourceList Sources => IsV3Query ? new IgmpSourceList(_buffer.Slice(V3QueryHeaderLength, SourceCount * Ipv4Address.Length)) : default;
+    public AddressList<Ipv4Address> Sources => IsV3Query ? new AddressList<Ipv4Address>(_buffer.Slice(V3QueryHeaderLength, SourceCount * Ipv4Address.Length)) : default;
 
     /// <summary>IGMPv3 report: the number of group records; 0 for other messages.</summary>
     public int GroupRecordCount => Type == IgmpType.MembershipReportV3 ? BinaryPrimitives.ReadUInt16BigEndian(_buffer[6..]) : 0;
 
     /// <summary>IGMPv3 report: a reader over the group records; empty for other messages.</summary>
-    public IgmpGroupRecordReader GroupRecords => new(_buffer[MinLength..], GroupRecordCount);
+    public MulticastRecordReader<Ipv4Address> GroupRecords => new(_buffer[MinLength..], GroupRecordCount);
 
     /// <summary>The fixed header length: 12 for an IGMPv3 query, 8 otherwise.</summary>
     public int HeaderLength => IsV3Query ? V3QueryHeaderLength : MinLength;

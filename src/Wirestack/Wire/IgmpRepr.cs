@@ -6,7 +6,7 @@ namespace Wirestack.Wire;
 /// An IGMP message: a membership query of version 1, 2 or 3, a v1 or v2 membership report, a v2
 /// leave, or the header of a v3 report. The sources of a v3 query are the caller's, passed to
 /// <see cref="Emit(Span{byte}, ReadOnlySpan{Ipv4Address})"/>; the group records of a v3 report
-/// are read with <see cref="IgmpPacket.GroupRecords"/> and written with <see cref="IgmpReportWriter"/>.
+/// are read with <see cref="IgmpPacket.GroupRecords"/> and written with <see cref="MulticastReportWriter{TAddress}"/>.
 /// </summary>
 /// <remarks>
 /// Which fields matter depends on <see cref="Type"/> and, for a query, <see cref="QueryVersion"/>.
@@ -164,16 +164,11 @@ public struct IgmpRepr
         if (sources.Length != (IsV3Query ? SourceCount : 0))
             throw new ArgumentException($"{sources.Length} sources were passed but this message carries {(IsV3Query ? SourceCount : 0)}; only an IGMPv3 query lists sources, as many as SourceCount says.", nameof(sources));
         if (Type == IgmpType.MembershipReportV3 && (GroupRecordCount != 0 || RecordsLength != 0))
-            throw new ArgumentException("This v3 report has group records; write it with IgmpReportWriter (or EmitHeader, the records and FillChecksum).");
+            throw new ArgumentException("This v3 report has group records; write it with MulticastReportWriter<Ipv4Address> (or EmitHeader, the records and FillChecksum).");
         EmitGuard.RequireLength(buffer, BufferLength);
         EmitHeader(buffer);
-        int at = HeaderLength;
-        foreach (var source in sources)
-        {
-            source.WriteTo(buffer[at..]);
-            at += Ipv4Address.Length;
-        }
-        FillChecksum(buffer[..at]);
+        AddressList<Ipv4Address>.Write(sources, buffer[HeaderLength..]);
+        FillChecksum(buffer[..(HeaderLength + sources.Length * Ipv4Address.Length)]);
     }
 
     /// <summary>

@@ -6,10 +6,13 @@ using System.Net.Sockets;
 namespace Wirestack.Wire;
 
 /// <summary>An IPv4 address held by value (no allocation, unlike <see cref="IPAddress"/>).</summary>
-public readonly struct Ipv4Address : IEquatable<Ipv4Address>, IComparable<Ipv4Address>
+public readonly struct Ipv4Address : IIpAddress<Ipv4Address>, IEquatable<Ipv4Address>, IComparable<Ipv4Address>
 {
     /// <summary>The length of an address on the wire, in bytes.</summary>
     public const int Length = 4;
+
+    /// <inheritdoc />
+    static int IIpAddress<Ipv4Address>.Length => Length;
 
     /// <summary>The address as a number, first octet most significant.</summary>
     public uint Value { get; }

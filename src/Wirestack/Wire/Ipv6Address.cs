@@ -6,10 +6,13 @@ using System.Net.Sockets;
 namespace Wirestack.Wire;
 
 /// <summary>An IPv6 address held by value in two <see cref="ulong"/> halves (no allocation).</summary>
-public readonly struct Ipv6Address : IEquatable<Ipv6Address>
+public readonly struct Ipv6Address : IIpAddress<Ipv6Address>, IEquatable<Ipv6Address>
 {
     /// <summary>The length of an address on the wire, in bytes.</summary>
     public const int Length = 16;
+
+    /// <inheritdoc />
+    static int IIpAddress<Ipv6Address>.Length => Length;
 
     /// <summary>The first 64 bits (the routing prefix half), most significant first.</summary>
     public ulong High { get; }

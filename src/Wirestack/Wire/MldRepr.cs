@@ -6,7 +6,7 @@ namespace Wirestack.Wire;
 /// The fields of the fixed-size multicast listener discovery messages: MLDv1 query, report and
 /// done (RFC 2710, 24 bytes) and the MLDv2 query (RFC 3810 section 5.1, 28 bytes plus its source
 /// list). MLDv2 reports are read with <see cref="Mldv2Report"/> and written with
-/// <see cref="Mldv2ReportWriter"/>.
+/// <see cref="MulticastReportWriter{TAddress}"/>.
 /// </summary>
 public struct MldRepr
 {
@@ -71,13 +71,13 @@ public struct MldRepr
         code < 0x80 ? code : ((code & 0xF) | 0x10) << (((code >> 4) & 7) + 3);
 
     /// <summary>The source list of a checked MLDv2 query (empty for anything else).</summary>
-    public static Ipv6AddressList GetQuerySources(Icmpv6Packet packet)
+    public static AddressList<Ipv6Address> GetQuerySources(Icmpv6Packet packet)
     {
         var bytes = packet.Buffer;
         if (packet.Type != Icmpv6Type.MulticastListenerQuery || bytes.Length < Mldv2QueryMinLength) return default;
         int count = BinaryPrimitives.ReadUInt16BigEndian(bytes[26..]);
         int end = Mldv2QueryMinLength + count * Ipv6Address.Length;
-        return end <= bytes.Length ? new Ipv6AddressList(bytes[Mldv2QueryMinLength..end]) : default;
+        return end <= bytes.Length ? new AddressList<Ipv6Address>(bytes[Mldv2QueryMinLength..end]) : default;
     }
 
     /// <summary>
@@ -129,7 +129,7 @@ public struct MldRepr
     /// <exception cref="ArgumentException">The buffer is too short, the type is not an MLD type this repr writes, or the sources do not match.</exception>
     public readonly void Emit(Span<byte> buffer, uint pseudoHeaderSum, ReadOnlySpan<Ipv6Address> sources = default)
     {
-        if (!Handles(Type)) throw new ArgumentException($"MldRepr writes MLD queries, MLDv1 reports and dones, not type {(byte)Type}; write MLDv2 reports with Mldv2ReportWriter.");
+        if (!Handles(Type)) throw new ArgumentException($"MldRepr writes MLD queries, MLDv1 reports and dones, not type {(byte)Type}; write MLDv2 reports with MulticastReportWriter<Ipv6Address>.");
         if (IsMldv2Query && Type != Icmpv6Type.MulticastListenerQuery) throw new ArgumentException("Only a query can be an MLDv2 query.");
         int expectedSources = IsMldv2Query ? SourceCount : 0;
         if (sources.Length != expectedSources || expectedSources > ushort.MaxValue)
@@ -149,7 +149,7 @@ public struct MldRepr
             message[24] = (byte)((SuppressRouterSideProcessing ? 0x08 : 0) | Robustness);
             message[25] = QueryIntervalCode;
             BinaryPrimitives.WriteUInt16BigEndian(message[26..], (ushort)SourceCount);
-            Ipv6AddressList.Write(sources, message[Mldv2QueryMinLength..]);
+            AddressList<Ipv6Address>.Write(sources, message[Mldv2QueryMinLength..]);
         }
         BinaryPrimitives.WriteUInt16BigEndian(message[2..], InternetChecksum.Compute(message, pseudoHeaderSum));
     }

@@ -29,7 +29,7 @@ public readonly ref struct Mldv2Report
         report = default;
         if (packet.Type != Icmpv6Type.MulticastListenerReportV2) return WireError.Unrecognized;
         var bytes = packet.Buffer;
-        var records = new Mldv2RecordReader(bytes[HeaderLength..], BinaryPrimitives.ReadUInt16BigEndian(bytes[6..]));
+        var records = new MulticastRecordReader<Ipv6Address>(bytes[HeaderLength..], BinaryPrimitives.ReadUInt16BigEndian(bytes[6..]));
         while (records.MoveNext()) { }
         if (records.Error != WireError.None) return records.Error;
         if (verifyChecksum && !packet.VerifyChecksum(pseudoHeaderSum)) return WireError.BadChecksum;
@@ -44,5 +44,5 @@ public readonly ref struct Mldv2Report
     public int RecordCount => BinaryPrimitives.ReadUInt16BigEndian(_buffer[6..]);
 
     /// <summary>A reader over the records.</summary>
-    public Mldv2RecordReader Records => new(_buffer[HeaderLength..], RecordCount);
+    public MulticastRecordReader<Ipv6Address> Records => new(_buffer[HeaderLength..], RecordCount);
 }

@@ -143,10 +143,10 @@ internal sealed class TsharkCrossCheckFrames
         Ipv4Address[] sources = [Ipv4Address.Parse("192.0.2.10"), Ipv4Address.Parse("192.0.2.11")];
 
         // IGMPv3 report: a join (CHANGE_TO_EXCLUDE, no sources) and ALLOW_NEW_SOURCES with two.
-        var join = new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToExcludeMode, groupA);
-        var allow = new IgmpGroupRecordRepr(IgmpGroupRecordType.AllowNewSources, groupB, sources.Length);
+        var join = new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToExcludeMode, groupA);
+        var allow = new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.AllowNewSources, groupB, sources.Length);
         var report = new byte[8 + join.BufferLength + allow.BufferLength];
-        var writer = new IgmpReportWriter(report);
+        var writer = new MulticastReportWriter<Ipv4Address>(report);
         writer.Add(join, []);
         writer.Add(allow, sources);
         Assert.Equal(report.Length, writer.Finish());
@@ -563,10 +563,10 @@ internal sealed class TsharkCrossCheckFrames
         var hopByHop = Ipv6OptionsHeaderRepr.ForMld();
 
         // MLDv2 report behind a hop-by-hop router alert: a join without sources, an ALLOW with two.
-        var join = new Mldv2RecordRepr(Mldv2RecordType.ChangeToExclude, any);
-        var allow = new Mldv2RecordRepr(Mldv2RecordType.AllowNewSources, ssm, sources.Length);
+        var join = new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ChangeToExcludeMode, any);
+        var allow = new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.AllowNewSources, ssm, sources.Length);
         var report = new byte[8 + join.BufferLength + allow.BufferLength];
-        var writer = new Mldv2ReportWriter(report);
+        var writer = new MulticastReportWriter<Ipv6Address>(report);
         writer.Add(join, []);
         writer.Add(allow, sources);
         var ip = new Ipv6Repr(linkLocalA, Ipv6Address.AllMldv2Routers, IpProtocol.HopByHop, hopByHop.HeaderLength + report.Length, hopLimit: 1);

@@ -60,10 +60,10 @@ public class IgmpTests
         var buffer = new byte[repr.BufferLength];
         if (repr.Type == IgmpType.MembershipReportV3)
         {
-            var writer = new IgmpReportWriter(buffer);
+            var writer = new MulticastReportWriter<Ipv4Address>(buffer);
             foreach (var record in packet.GroupRecords)
             {
-                Assert.Equal(WireError.None, IgmpGroupRecordRepr.Parse(record, out var recordRepr));
+                Assert.Equal(WireError.None, MulticastRecordRepr<Ipv4Address>.Parse(record, out var recordRepr));
                 var sources = new Ipv4Address[record.SourceCount];
                 record.Sources.CopyTo(sources);
                 writer.Add(recordRepr, sources, record.AuxData);
@@ -100,7 +100,7 @@ public class IgmpTests
         foreach (var record in packet.GroupRecords)
         {
             count++;
-            Assert.Equal(IgmpGroupRecordType.ChangeToExcludeMode, record.RecordType);
+            Assert.Equal(MulticastRecordType.ChangeToExcludeMode, record.RecordType);
             Assert.Equal(Ipv4Address.Parse("239.1.2.3"), record.MulticastAddress);
             Assert.Equal(0, record.SourceCount);
             Assert.Equal(0, record.AuxDataLength);
@@ -132,15 +132,15 @@ public class IgmpTests
     {
         var group = Ipv4Address.Parse("239.1.2.3");
         var join = new byte[16];
-        var writer = new IgmpReportWriter(join);
-        writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToExcludeMode, group), default);
+        var writer = new MulticastReportWriter<Ipv4Address>(join);
+        writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToExcludeMode, group), default);
         Assert.Equal(0, writer.Remaining);
         Assert.Equal(16, writer.Finish());
         Assert.Equal(HexBytes.Parse("2200e8f90000000104000000ef010203"), join);
 
         var leave = new byte[16];
-        writer = new IgmpReportWriter(leave);
-        writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToIncludeMode, group), default);
+        writer = new MulticastReportWriter<Ipv4Address>(leave);
+        writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToIncludeMode, group), default);
         writer.Finish();
         Assert.Equal(HexBytes.Parse("2200e9f90000000103000000ef010203"), leave);
     }
@@ -149,9 +149,9 @@ public class IgmpTests
     public void RecordsWithSourcesBuiltFromScratchMatchLinux()
     {
         var buffer = new byte[64];
-        var writer = new IgmpReportWriter(buffer);
-        writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToIncludeMode, Ipv4Address.Parse("239.1.2.3")), default);
-        writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.AllowNewSources, Ipv4Address.Parse("232.1.1.1"), 2),
+        var writer = new MulticastReportWriter<Ipv4Address>(buffer);
+        writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToIncludeMode, Ipv4Address.Parse("239.1.2.3")), default);
+        writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.AllowNewSources, Ipv4Address.Parse("232.1.1.1"), 2),
             [Ipv4Address.Parse("10.9.9.9"), Ipv4Address.Parse("10.9.9.10")]);
         Assert.Equal(2, writer.RecordCount);
         int length = writer.Finish();
@@ -290,7 +290,7 @@ public class IgmpTests
         Assert.True(reader.MoveNext());
         Assert.Equal(4, reader.Current.AuxDataLength);
         Assert.Equal(HexBytes.Parse("cafef00d"), reader.Current.AuxData.ToArray());
-        Assert.Equal(WireError.None, IgmpGroupRecordRepr.Parse(reader.Current, out var record));
+        Assert.Equal(WireError.None, MulticastRecordRepr<Ipv4Address>.Parse(reader.Current, out var record));
         Assert.Equal(16, record.BufferLength);
         Assert.False(reader.MoveNext());
         Assert.Equal(WireError.None, reader.Error);
@@ -308,7 +308,7 @@ public class IgmpTests
         Assert.Equal(WireError.None, IgmpRepr.Parse(packet, out var repr));
         Assert.Equal(3, repr.GroupRecordCount);
         var results = new List<WireError>();
-        foreach (var record in packet.GroupRecords) results.Add(IgmpGroupRecordRepr.Parse(record, out _));
+        foreach (var record in packet.GroupRecords) results.Add(MulticastRecordRepr<Ipv4Address>.Parse(record, out _));
         Assert.Equal([WireError.Unrecognized, WireError.BadAddress, WireError.None], results);
     }
 
@@ -378,22 +378,22 @@ public class IgmpTests
         var report = new IgmpRepr { Type = IgmpType.MembershipReportV2, Group = Ipv4Address.Parse("239.1.2.3") };
         Assert.Throws<ArgumentException>(() => report.Emit(new byte[8], [Ipv4Address.Any])); // sources on a v2 report
         var v3Report = new IgmpRepr { Type = IgmpType.MembershipReportV3, GroupRecordCount = 1, RecordsLength = 8 };
-        Assert.Contains("IgmpReportWriter", Assert.Throws<ArgumentException>(() => v3Report.Emit(new byte[16])).Message, StringComparison.Ordinal);
+        Assert.Contains("MulticastReportWriter<Ipv4Address>", Assert.Throws<ArgumentException>(() => v3Report.Emit(new byte[16])).Message, StringComparison.Ordinal);
         var unknown = new IgmpRepr { Type = (IgmpType)0x13 };
         Assert.Throws<ArgumentException>(() => unknown.Emit(new byte[8]));
 
-        var record = new IgmpGroupRecordRepr(IgmpGroupRecordType.AllowNewSources, Ipv4Address.Parse("232.1.1.1"), 2);
+        var record = new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.AllowNewSources, Ipv4Address.Parse("232.1.1.1"), 2);
         Assert.Throws<ArgumentException>(() => record.Emit(new byte[16], [Ipv4Address.Any]));        // one source for two
         Assert.Throws<ArgumentException>(() => record.Emit(new byte[15], [Ipv4Address.Any, Ipv4Address.Any]));
         record.AuxDataLength = 3;
         Assert.Throws<ArgumentException>(() => record.Emit(new byte[19], [Ipv4Address.Any, Ipv4Address.Any], new byte[3]));
 
-        Assert.Throws<ArgumentException>(() => new IgmpReportWriter(new byte[7]));
+        Assert.Throws<ArgumentException>(() => new MulticastReportWriter<Ipv4Address>(new byte[7]));
         var buffer = new byte[15];
         Assert.Throws<ArgumentException>(() =>
         {
-            var writer = new IgmpReportWriter(buffer);
-            writer.Add(new IgmpGroupRecordRepr(IgmpGroupRecordType.ChangeToExcludeMode, Ipv4Address.Parse("239.1.2.3")), default);
+            var writer = new MulticastReportWriter<Ipv4Address>(buffer);
+            writer.Add(new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ChangeToExcludeMode, Ipv4Address.Parse("239.1.2.3")), default);
         });
     }
 
@@ -427,7 +427,7 @@ public class IgmpTests
             _ = (record.RecordType, record.AuxDataLength, record.MulticastAddress, record.AuxData.Length);
             Assert.Equal(record.SourceCount, record.Sources.Count);
             foreach (var source in record.Sources) _ = source.Value;
-            recordsOk &= IgmpGroupRecordRepr.Parse(record, out _) == WireError.None;
+            recordsOk &= MulticastRecordRepr<Ipv4Address>.Parse(record, out _) == WireError.None;
         }
 
         // Checksums are checked on the way, but not required, so that mutations reach the repr.

@@ -5,7 +5,7 @@ namespace Wirestack.Tests.Wire;
 
 public class MldTests
 {
-    private static Ipv6Address[] Addresses(Ipv6AddressList list)
+    private static Ipv6Address[] Addresses(AddressList<Ipv6Address> list)
     {
         var array = new Ipv6Address[list.Count];
         list.CopyTo(array);
@@ -39,20 +39,20 @@ public class MldTests
         return (ip, bytes, message, ip.PseudoHeaderSum(IpProtocol.Icmpv6, message.Length));
     }
 
-    private static List<(Mldv2RecordType Type, Ipv6Address Group, int Sources)> ParseAndReEmitReport(string hex)
+    private static List<(MulticastRecordType Type, Ipv6Address Group, int Sources)> ParseAndReEmitReport(string hex)
     {
         var (ip, bytes, message, pseudo) = Capture(hex);
         Assert.Equal(Ipv6Address.AllMldv2Routers, ip.Destination);
         Icmpv6Packet.TryParse(message, out var packet);
         Assert.Equal(WireError.None, Mldv2Report.Parse(packet, pseudo, out var report));
 
-        var records = new List<(Mldv2RecordType, Ipv6Address, int)>();
+        var records = new List<(MulticastRecordType, Ipv6Address, int)>();
         var again = new byte[bytes.Length];
-        var writer = new Mldv2ReportWriter(again.AsSpan(48));
+        var writer = new MulticastReportWriter<Ipv6Address>(again.AsSpan(48));
         foreach (var record in report.Records)
         {
             Assert.Equal(0, record.AuxDataLength);
-            Assert.Equal(WireError.None, Mldv2RecordRepr.Parse(record, out var recordRepr));
+            Assert.Equal(WireError.None, MulticastRecordRepr<Ipv6Address>.Parse(record, out var recordRepr));
             records.Add((recordRepr.RecordType, recordRepr.MulticastAddress, recordRepr.SourceCount));
             writer.Add(recordRepr, Addresses(record.Sources), record.AuxData);
         }
@@ -66,13 +66,13 @@ public class MldTests
     [Fact]
     public void LinuxJoinReportsReEmit()
     {
-        Assert.Equal([(Mldv2RecordType.ChangeToExclude, Ipv6Address.Parse("ff02::1:ff00:a"), 0)],
+        Assert.Equal([(MulticastRecordType.ChangeToExcludeMode, Ipv6Address.Parse("ff02::1:ff00:a"), 0)],
             ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportJoinFromUnspecified));
         Assert.Equal(
             [
-                (Mldv2RecordType.ChangeToExclude, Ipv6Address.Parse("ff02::1:ff00:1"), 0),
-                (Mldv2RecordType.ChangeToExclude, Ipv6Address.Parse("ff05::2"), 0),
-                (Mldv2RecordType.ChangeToExclude, Ipv6Address.Parse("ff02::2"), 0),
+                (MulticastRecordType.ChangeToExcludeMode, Ipv6Address.Parse("ff02::1:ff00:1"), 0),
+                (MulticastRecordType.ChangeToExcludeMode, Ipv6Address.Parse("ff05::2"), 0),
+                (MulticastRecordType.ChangeToExcludeMode, Ipv6Address.Parse("ff02::2"), 0),
             ],
             ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportThreeRecords));
         Assert.Equal(4, ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportFourRecords).Count);
@@ -81,8 +81,8 @@ public class MldTests
     [Fact]
     public void LinuxLeaveAndCurrentStateReportsReEmit()
     {
-        Assert.Equal([(Mldv2RecordType.ChangeToInclude, Ipv6Address.Parse("ff15::1234"), 0)], ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportLeave));
-        Assert.Equal([(Mldv2RecordType.ModeIsExclude, Ipv6Address.Parse("ff02::1:ff00:a01"), 0)], ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportCurrentState));
+        Assert.Equal([(MulticastRecordType.ChangeToIncludeMode, Ipv6Address.Parse("ff15::1234"), 0)], ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportLeave));
+        Assert.Equal([(MulticastRecordType.ModeIsExclude, Ipv6Address.Parse("ff02::1:ff00:a01"), 0)], ParseAndReEmitReport(Ipv6Vectors.Mldv2ReportCurrentState));
     }
 
     [Fact]
@@ -90,10 +90,10 @@ public class MldTests
     {
         // What Wirestack's MLD code will do: one CHANGE_TO_EXCLUDE record with no sources, from ::, during DAD.
         var group = Ipv6Address.LinkLocalFromMac(MacAddress.Parse("02:00:00:00:00:0a")).SolicitedNodeMulticast;
-        var record = new Mldv2RecordRepr(Mldv2RecordType.ChangeToExclude, group);
+        var record = new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ChangeToExcludeMode, group);
         int length = Mldv2Report.HeaderLength + record.BufferLength;
         var bytes = new byte[48 + length];
-        var writer = new Mldv2ReportWriter(bytes.AsSpan(48));
+        var writer = new MulticastReportWriter<Ipv6Address>(bytes.AsSpan(48));
         writer.Add(record, default);
         Assert.Equal(length, writer.Length);
         var ip = new Ipv6Repr(Ipv6Address.Unspecified, Ipv6Address.AllMldv2Routers, IpProtocol.HopByHop, 0);
@@ -107,9 +107,9 @@ public class MldTests
         var sources = new[] { Ipv6Address.Parse("2001:db8::1"), Ipv6Address.Parse("2001:db8::2") };
         var aux = HexBytes.Parse("deadbeef");
         var buffer = new byte[200];
-        var writer = new Mldv2ReportWriter(buffer);
-        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.AllowNewSources, Ipv6Address.Parse("ff3e::8000:1"), 2), sources);
-        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.BlockOldSources, Ipv6Address.Parse("ff3e::8000:2"), 1) { AuxDataLength = 4 }, sources.AsSpan(0, 1), aux);
+        var writer = new MulticastReportWriter<Ipv6Address>(buffer);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.AllowNewSources, Ipv6Address.Parse("ff3e::8000:1"), 2), sources);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.BlockOldSources, Ipv6Address.Parse("ff3e::8000:2"), 1) { AuxDataLength = 4 }, sources.AsSpan(0, 1), aux);
         Assert.Equal(200 - 8 - 52 - 40, writer.Remaining);
         int length = writer.Finish(0x1234);
         Assert.Equal(8 + (20 + 32) + (20 + 16 + 4), length);
@@ -119,7 +119,7 @@ public class MldTests
         Assert.Equal(WireError.None, Mldv2Report.Parse(packet, 0x1234, out var report));
         var records = report.Records;
         Assert.True(records.MoveNext());
-        Assert.Equal(Mldv2RecordType.AllowNewSources, records.Current.RecordType);
+        Assert.Equal(MulticastRecordType.AllowNewSources, records.Current.RecordType);
         Assert.Equal(sources, Addresses(records.Current.Sources));
         Assert.True(records.Current.AuxData.IsEmpty);
         Assert.True(records.MoveNext());
@@ -132,10 +132,10 @@ public class MldTests
         Assert.True(threw);
         Assert.False(records.MoveNext());
 
-        var record = new Mldv2RecordRepr(Mldv2RecordType.ModeIsInclude, Ipv6Address.Parse("ff3e::1"));
-        Assert.Throws<ArgumentException>(() => new Mldv2ReportWriter(buffer).Add(record with { AuxDataLength = 3 }, default, new byte[3]));
-        Assert.Throws<ArgumentException>(() => new Mldv2ReportWriter(buffer).Add(record, sources));
-        Assert.Throws<ArgumentException>(() => new Mldv2ReportWriter(buffer.AsSpan(0, 27)).Add(record, default));
+        var record = new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ModeIsInclude, Ipv6Address.Parse("ff3e::1"));
+        Assert.Throws<ArgumentException>(() => new MulticastReportWriter<Ipv6Address>(buffer).Add(record with { AuxDataLength = 3 }, default, new byte[3]));
+        Assert.Throws<ArgumentException>(() => new MulticastReportWriter<Ipv6Address>(buffer).Add(record, sources));
+        Assert.Throws<ArgumentException>(() => new MulticastReportWriter<Ipv6Address>(buffer.AsSpan(0, 27)).Add(record, default));
     }
 
     [Fact]
@@ -143,15 +143,15 @@ public class MldTests
     {
         // RFC 3810: ignore an unknown record type or a non-multicast address, not the whole report.
         var buffer = new byte[8 + 3 * 20];
-        var writer = new Mldv2ReportWriter(buffer);
-        writer.Add(new Mldv2RecordRepr((Mldv2RecordType)9, Ipv6Address.Parse("ff3e::1")), default);
-        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.ModeIsExclude, Ipv6Vectors.HostA), default);
-        writer.Add(new Mldv2RecordRepr(Mldv2RecordType.ModeIsExclude, Ipv6Address.Parse("ff3e::3")), default);
+        var writer = new MulticastReportWriter<Ipv6Address>(buffer);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>((MulticastRecordType)9, Ipv6Address.Parse("ff3e::1")), default);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ModeIsExclude, Ipv6Vectors.HostA), default);
+        writer.Add(new MulticastRecordRepr<Ipv6Address>(MulticastRecordType.ModeIsExclude, Ipv6Address.Parse("ff3e::3")), default);
         writer.Finish(0);
         Icmpv6Packet.TryParse(buffer, out var packet);
         Assert.Equal(WireError.None, Mldv2Report.Parse(packet, 0, out var report));
         var results = new List<WireError>();
-        foreach (var record in report.Records) results.Add(Mldv2RecordRepr.Parse(record, out _));
+        foreach (var record in report.Records) results.Add(MulticastRecordRepr<Ipv6Address>.Parse(record, out _));
         Assert.Equal([WireError.Unrecognized, WireError.BadAddress, WireError.None], results);
     }
 
@@ -161,7 +161,7 @@ public class MldTests
         var (_, _, message, pseudo) = Capture(Ipv6Vectors.Mldv2ReportThreeRecords);
         Icmpv6Packet.TryParse(message.AsSpan(0, message.Length - 1), out var packet);
         Assert.Equal(WireError.Truncated, Mldv2Report.Parse(packet, pseudo, out _, verifyChecksum: false));
-        var reader = new Mldv2RecordReader(message.AsSpan(8, message.Length - 9), 3);
+        var reader = new MulticastRecordReader<Ipv6Address>(message.AsSpan(8, message.Length - 9), 3);
         int count = 0;
         while (reader.MoveNext()) count++;
         Assert.Equal((2, WireError.Truncated, 40), (count, reader.Error, reader.BytesRead));

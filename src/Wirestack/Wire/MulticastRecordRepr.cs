@@ -3,14 +3,17 @@ using System.Buffers.Binary;
 namespace Wirestack.Wire;
 
 /// <summary>
-/// The fields of one IGMPv3 group record, parsed from an <see cref="IgmpGroupRecord"/> or to be
-/// emitted (through <see cref="IgmpReportWriter"/>, or <see cref="Emit"/> directly). The sources
-/// are the caller's, passed to <see cref="Emit"/>.
+/// The fields of one IGMPv3 group record or MLDv2 multicast address record, parsed from a
+/// <see cref="MulticastRecord{TAddress}"/> or to be emitted (through
+/// <see cref="MulticastReportWriter{TAddress}"/>, or <see cref="Emit"/> directly). The sources are
+/// the caller's, passed to <see cref="Emit"/>.
 /// </summary>
-public struct IgmpGroupRecordRepr
+/// <typeparam name="TAddress"><see cref="Ipv4Address"/> for IGMPv3, <see cref="Ipv6Address"/> for MLDv2.</typeparam>
+public struct MulticastRecordRepr<TAddress>
+    where TAddress : struct, IIpAddress<TAddress>
 {
     /// <summary>A record about <paramref name="multicastAddress"/> listing <paramref name="sourceCount"/> sources.</summary>
-    public IgmpGroupRecordRepr(IgmpGroupRecordType recordType, Ipv4Address multicastAddress, int sourceCount = 0)
+    public MulticastRecordRepr(MulticastRecordType recordType, TAddress multicastAddress, int sourceCount = 0)
     {
         RecordType = recordType;
         MulticastAddress = multicastAddress;
@@ -18,33 +21,33 @@ public struct IgmpGroupRecordRepr
     }
 
     /// <summary>The record type.</summary>
-    public IgmpGroupRecordType RecordType { get; set; }
+    public MulticastRecordType RecordType { get; set; }
 
     /// <summary>The multicast address the record is about.</summary>
-    public Ipv4Address MulticastAddress { get; set; }
+    public TAddress MulticastAddress { get; set; }
 
     /// <summary>The number of sources.</summary>
     public int SourceCount { get; set; }
 
-    /// <summary>The auxiliary data length in bytes: a multiple of 4, at most 1020; 0 in IGMPv3 as RFC 3376 defines it.</summary>
+    /// <summary>The auxiliary data length in bytes: a multiple of 4, at most 1020; 0 in IGMPv3 and MLDv2 as RFC 3376 and RFC 3810 define them.</summary>
     public int AuxDataLength { get; set; }
 
-    /// <summary>The record length: 8, plus 4 per source, plus the auxiliary data.</summary>
-    public readonly int BufferLength => IgmpGroupRecord.FixedLength + SourceCount * Ipv4Address.Length + AuxDataLength;
+    /// <summary>The record length: the fixed part (8 bytes in IGMPv3, 20 in MLDv2), plus an address per source, plus the auxiliary data.</summary>
+    public readonly int BufferLength => MulticastRecord<TAddress>.GetLength(SourceCount, AuxDataLength);
 
     /// <summary>
-    /// Reads a checked record. A record type RFC 3376 does not define is
+    /// Reads a checked record. A record type the RFCs do not define is
     /// <see cref="WireError.Unrecognized"/>, and a non-multicast address is
-    /// <see cref="WireError.BadAddress"/>: the RFC says to ignore such a record, not the whole report.
+    /// <see cref="WireError.BadAddress"/>: the RFCs say to ignore such a record, not the whole report.
     /// </summary>
-    public static WireError Parse(IgmpGroupRecord record, out IgmpGroupRecordRepr repr)
+    public static WireError Parse(MulticastRecord<TAddress> record, out MulticastRecordRepr<TAddress> repr)
     {
         repr = default;
         var type = record.RecordType;
-        if (type < IgmpGroupRecordType.ModeIsInclude || type > IgmpGroupRecordType.BlockOldSources) return WireError.Unrecognized;
+        if (type < MulticastRecordType.ModeIsInclude || type > MulticastRecordType.BlockOldSources) return WireError.Unrecognized;
         var address = record.MulticastAddress;
         if (!address.IsMulticast) return WireError.BadAddress;
-        repr = new IgmpGroupRecordRepr(type, address, record.SourceCount) { AuxDataLength = record.AuxDataLength };
+        repr = new MulticastRecordRepr<TAddress>(type, address, record.SourceCount) { AuxDataLength = record.AuxDataLength };
         return WireError.None;
     }
 
@@ -53,12 +56,12 @@ public struct IgmpGroupRecordRepr
     /// <see cref="BufferLength"/> bytes of <paramref name="buffer"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The buffer is too short, or the sources or aux data disagree with the counts.</exception>
-    public readonly void Emit(Span<byte> buffer, ReadOnlySpan<Ipv4Address> sources, ReadOnlySpan<byte> auxData = default)
+    public readonly void Emit(Span<byte> buffer, ReadOnlySpan<TAddress> sources, ReadOnlySpan<byte> auxData = default)
     {
         if (sources.Length != SourceCount)
             throw new ArgumentException($"{sources.Length} sources were passed but SourceCount is {SourceCount}; set SourceCount to the number of sources.", nameof(sources));
         if ((uint)SourceCount > ushort.MaxValue)
-            throw new ArgumentException($"SourceCount is {SourceCount}; a group record lists at most {ushort.MaxValue} sources.");
+            throw new ArgumentException($"SourceCount is {SourceCount}; a record lists at most {ushort.MaxValue} sources.");
         if (auxData.Length != AuxDataLength)
             throw new ArgumentException($"The aux data has {auxData.Length} bytes but AuxDataLength is {AuxDataLength}; set AuxDataLength to its length.", nameof(auxData));
         if (AuxDataLength % 4 != 0 || AuxDataLength > 255 * 4)
@@ -68,12 +71,7 @@ public struct IgmpGroupRecordRepr
         buffer[1] = (byte)(AuxDataLength / 4);
         BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], (ushort)SourceCount);
         MulticastAddress.WriteTo(buffer[4..]);
-        int at = IgmpGroupRecord.FixedLength;
-        foreach (var source in sources)
-        {
-            source.WriteTo(buffer[at..]);
-            at += Ipv4Address.Length;
-        }
-        auxData.CopyTo(buffer[at..]);
+        AddressList<TAddress>.Write(sources, buffer[MulticastRecord<TAddress>.FixedLength..]);
+        auxData.CopyTo(buffer[MulticastRecord<TAddress>.GetLength(SourceCount)..]);
     }
 }

@@ -1,19 +1,21 @@
 namespace Wirestack.Wire;
 
 /// <summary>
-/// Reads the records of an MLDv2 report one by one, in place. Usable in <c>foreach</c>; a record
-/// that runs past the message ends the enumeration and sets <see cref="Error"/>, which a
-/// <c>while (reader.MoveNext())</c> loop can inspect afterwards (<see cref="Mldv2Report.Parse"/>
-/// checks every record, so after it succeeds, <c>foreach</c> sees them all).
+/// Reads the records of an IGMPv3 or MLDv2 report one by one, in place. Usable in <c>foreach</c>;
+/// a record that runs past the message ends the enumeration and sets <see cref="Error"/>, which a
+/// <c>while (reader.MoveNext())</c> loop can inspect afterwards (<see cref="IgmpRepr.Parse"/> and
+/// <see cref="Mldv2Report.Parse"/> check every record, so after they succeed, <c>foreach</c> sees them all).
 /// </summary>
-public ref struct Mldv2RecordReader
+/// <typeparam name="TAddress"><see cref="Ipv4Address"/> for IGMPv3, <see cref="Ipv6Address"/> for MLDv2.</typeparam>
+public ref struct MulticastRecordReader<TAddress>
+    where TAddress : struct, IIpAddress<TAddress>
 {
     private ReadOnlySpan<byte> _remaining;
     private int _left;
-    private Mldv2Record _current;
+    private MulticastRecord<TAddress> _current;
 
     /// <summary>A reader over <paramref name="records"/> (the bytes after the report header) that expects <paramref name="count"/> records.</summary>
-    public Mldv2RecordReader(ReadOnlySpan<byte> records, int count)
+    public MulticastRecordReader(ReadOnlySpan<byte> records, int count)
     {
         _remaining = records;
         _left = count;
@@ -28,17 +30,17 @@ public ref struct Mldv2RecordReader
     public int BytesRead { get; private set; }
 
     /// <summary>The current record.</summary>
-    public readonly Mldv2Record Current => _current;
+    public readonly MulticastRecord<TAddress> Current => _current;
 
     /// <summary>Returns this reader, so that <c>foreach</c> works.</summary>
-    public readonly Mldv2RecordReader GetEnumerator() => this;
+    public readonly MulticastRecordReader<TAddress> GetEnumerator() => this;
 
     /// <summary>Moves to the next record; false at the end or at a malformed record (see <see cref="Error"/>).</summary>
     public bool MoveNext()
     {
         _current = default;
         if (_left <= 0) return false;
-        var error = Mldv2Record.TryParse(_remaining, out var record);
+        var error = MulticastRecord<TAddress>.TryParse(_remaining, out var record);
         if (error != WireError.None)
         {
             Error = error;
