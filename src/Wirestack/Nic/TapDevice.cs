@@ -1,0 +1,371 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Wirestack.Nic.Linux;
+using Wirestack.Wire;
+
+namespace Wirestack.Nic;
+
+/// <summary>
+/// A Linux TAP interface (<c>/dev/net/tun</c>, <c>IFF_TAP | IFF_NO_PI</c>): the kernel sees an
+/// Ethernet interface, and every frame it sends on it is read here, while every frame written here
+/// arrives at the kernel as if received on that interface. The kernel hands over one frame per
+/// read and takes one per write, so <see cref="Receive"/> and <see cref="Flush"/> make one system
+/// call per frame; the rings are pinned managed memory. Needs root or CAP_NET_ADMIN, unless it
+/// attaches to a TAP interface made for the user that already has the wanted MTU and is up.
+/// </summary>
+/// <remarks>
+/// The descriptor stays valid when the interface is moved to another network namespace
+/// (<c>ip link set NAME netns NS</c>), which is how tests put the kernel's stack on the other side.
+/// </remarks>
+public sealed unsafe class TapDevice : INetworkDevice
+{
+    private readonly int _fd;
+    private readonly ReadinessWaiter _waiter;
+    private readonly int _maxFrameLength;
+    private readonly int _stride;
+    private readonly byte[] _receiveMemory;
+    private readonly byte* _receiveBase;
+    private readonly int[] _receiveLengths;
+    private readonly int _receiveSlots;
+    private readonly byte[] _transmitMemory;
+    private readonly byte* _transmitBase;
+    private readonly int[] _transmitLengths;
+    private readonly int _transmitSlots;
+    private int _receiveHead;
+    private int _lent;
+    private int _transmitHead;
+    private int _pending;
+    private bool _slotLent;
+    private int _disposed;
+
+    /// <summary>Creates the TAP interface <paramref name="options"/> names, or attaches to it; sets its MTU and brings it up.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    /// <exception cref="UnauthorizedAccessException">The process lacks root or CAP_NET_ADMIN for what it asked.</exception>
+    /// <exception cref="IOException">
+    /// <c>/dev/net/tun</c> is missing, the name belongs to a device that is not a TAP device or to a
+    /// TAP device open elsewhere, or the kernel refused the MTU.
+    /// </exception>
+    public TapDevice(TapDeviceOptions? options = null)
+    {
+        options ??= new TapDeviceOptions();
+        options.Validate();
+
+        _fd = LinuxNative.Open(TapNative.CloneDevicePath, LinuxNative.O_RDWR | LinuxNative.O_NONBLOCK | LinuxNative.O_CLOEXEC);
+        if (_fd < 0) throw OpenFailure(LinuxNative.LastError);
+        try
+        {
+            Name = Attach(_fd, options.Name);
+            KernelMacAddress = Configure(Name, options.Mtu);
+            _waiter = new ReadinessWaiter(_fd);
+            // Last, so that a failure above leaves no interface behind that this call created.
+            if (options.Persistent && LinuxNative.Ioctl(_fd, TapNative.TUNSETPERSIST, (void*)1) < 0)
+                throw ConfigureFailure("making it persistent (TUNSETPERSIST)", Name, LinuxNative.LastError);
+        }
+        catch
+        {
+            _waiter?.Dispose();
+            LinuxNative.Close(_fd);
+            throw;
+        }
+
+        _maxFrameLength = options.Mtu + DeviceCapabilities.FrameOverhead;
+        // One spare byte per slot: a read that fills it proves the frame was longer than a slot,
+        // whether the kernel reports the full length or the truncated one. Cache-line aligned.
+        _stride = (_maxFrameLength + 1 + 63) & ~63;
+        _receiveSlots = options.ReceiveBatchSize;
+        _transmitSlots = options.TransmitRingSize;
+        _receiveMemory = GC.AllocateArray<byte>(_receiveSlots * _stride, pinned: true);
+        _receiveBase = AddressOf(_receiveMemory);
+        _transmitMemory = GC.AllocateArray<byte>(_transmitSlots * _stride, pinned: true);
+        _transmitBase = AddressOf(_transmitMemory);
+        _receiveLengths = new int[_receiveSlots];
+        _transmitLengths = new int[_transmitSlots];
+        Capabilities = new DeviceCapabilities
+        {
+            Mtu = options.Mtu,
+            ReceiveRingSize = _receiveSlots,
+            TransmitRingSize = _transmitSlots,
+            ReceiveBatchSize = _receiveSlots,
+            // The kernel fills and checks every checksum on a TAP interface without offloads.
+            ReceiveChecksums = ChecksumOffload.None,
+            TransmitChecksums = ChecksumOffload.None,
+        };
+    }
+
+    /// <summary>The interface's name: the one asked for, or the one the kernel picked.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// The kernel side's MAC address (SIOCGIFHWADDR) as it was when the device was opened: the
+    /// destination for frames addressed to the kernel's stack. The stack behind this device should
+    /// use a different address of its own.
+    /// </summary>
+    public MacAddress KernelMacAddress { get; }
+
+    /// <inheritdoc />
+    public DeviceCapabilities Capabilities { get; }
+
+    /// <inheritdoc />
+    public DeviceCounters Counters { get; } = new();
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads until the kernel has nothing more (EAGAIN) or the batch is full. A frame longer than
+    /// a slot counts as <see cref="DeviceCounters.ReceiveDropped"/>; a failed read as
+    /// <see cref="DeviceCounters.ReceiveErrors"/>.
+    /// </remarks>
+    /// <exception cref="IOException">The interface was deleted while open (EBADFD): the device is dead.</exception>
+    public int Receive()
+    {
+        ThrowIfDisposed();
+        while (_lent < _receiveSlots)
+        {
+            int slot = Wrap(_receiveHead + _lent, _receiveSlots);
+            nint read = LinuxNative.Read(_fd, _receiveBase + (nint)slot * _stride, _maxFrameLength + 1);
+            if (read < 0)
+            {
+                int errno = LinuxNative.LastError;
+                if (errno == LinuxNative.EINTR) continue;
+                if (errno == LinuxNative.EAGAIN) break;
+                Counters.ReceiveErrorsField++;
+                if (errno == TapNative.EBADFD) throw Deleted(errno);
+                break;
+            }
+            if (read == 0) break;
+            if (read > _maxFrameLength)
+            {
+                // Longer than a slot (the interface's MTU was raised behind the device's back): the
+                // kernel has already dropped the rest, so the frame is lost either way.
+                Counters.ReceiveDroppedField++;
+                continue;
+            }
+            _receiveLengths[slot] = (int)read;
+            Counters.ReceivedFramesField++;
+            Counters.ReceivedBytesField += read;
+            _lent++;
+        }
+        return _lent;
+    }
+
+    /// <inheritdoc />
+    public ReadOnlySpan<byte> GetReceived(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_lent, nameof(index));
+        int slot = Wrap(_receiveHead + index, _receiveSlots);
+        return _receiveMemory.AsSpan(slot * _stride, _receiveLengths[slot]);
+    }
+
+    /// <inheritdoc />
+    public void ReleaseReceived(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)_lent, nameof(count));
+        _receiveHead = Wrap(_receiveHead + count, _receiveSlots);
+        _lent -= count;
+    }
+
+    /// <inheritdoc />
+    public bool TryGetTransmitSlot(out Span<byte> slot)
+    {
+        ThrowIfDisposed();
+        if (_slotLent)
+            throw new InvalidOperationException("A transmit slot is already lent; commit it with CommitTransmit before asking for another.");
+        if (_pending == _transmitSlots)
+        {
+            slot = default;
+            return false;
+        }
+        slot = _transmitMemory.AsSpan(Wrap(_transmitHead + _pending, _transmitSlots) * _stride, _maxFrameLength);
+        _slotLent = true;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void CommitTransmit(int length)
+    {
+        if (!_slotLent)
+            throw new InvalidOperationException("No transmit slot is lent; call TryGetTransmitSlot first.");
+        if (length < 0 || length > _maxFrameLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be 0 to {_maxFrameLength} bytes (the slot size).");
+        _transmitLengths[Wrap(_transmitHead + _pending, _transmitSlots)] = length;
+        _pending++;
+        _slotLent = false;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One write per frame: TAP has no batch write. A frame the kernel refuses for now (EAGAIN,
+    /// ENOBUFS) counts as <see cref="DeviceCounters.TransmitDropped"/>; any other failure (EIO while
+    /// the interface is down, EINVAL for a frame shorter than an Ethernet header) also as
+    /// <see cref="DeviceCounters.TransmitErrors"/>. Either way the rest of the batch goes on.
+    /// </remarks>
+    /// <exception cref="IOException">The interface was deleted while open (EBADFD): the device is dead.</exception>
+    public int Flush()
+    {
+        ThrowIfDisposed();
+        int written = 0;
+        for (int i = 0; i < _pending; i++)
+        {
+            int slot = Wrap(_transmitHead + i, _transmitSlots);
+            int length = _transmitLengths[slot];
+            nint result;
+            do
+            {
+                result = LinuxNative.Write(_fd, _transmitBase + (nint)slot * _stride, length);
+            }
+            while (result < 0 && LinuxNative.LastError == LinuxNative.EINTR);
+            if (result < 0)
+            {
+                int errno = LinuxNative.LastError;
+                Counters.TransmitDroppedField++;
+                if (errno == LinuxNative.EAGAIN || errno == LinuxNative.ENOBUFS) continue;
+                Counters.TransmitErrorsField++;
+                if (errno == TapNative.EBADFD)
+                {
+                    _transmitHead = Wrap(_transmitHead + _pending, _transmitSlots);
+                    Counters.TransmitDroppedField += _pending - i - 1;
+                    _pending = 0;
+                    throw Deleted(errno);
+                }
+            }
+            Counters.TransmittedFramesField++;
+            Counters.TransmittedBytesField += length;
+            written++;
+        }
+        _transmitHead = Wrap(_transmitHead + _pending, _transmitSlots);
+        _pending = 0;
+        return written;
+    }
+
+    /// <inheritdoc />
+    public bool WaitForReceive(TimeSpan timeout)
+    {
+        ThrowIfDisposed();
+        return _waiter.Wait(timeout);
+    }
+
+    /// <inheritdoc />
+    public void Interrupt()
+    {
+        if (Volatile.Read(ref _disposed) == 0) _waiter.Interrupt();
+    }
+
+    /// <summary>Closes the descriptor; the kernel then removes the interface unless it is persistent. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _waiter.Dispose();
+        LinuxNative.Close(_fd);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"TAP {Name} (mtu {Capabilities.Mtu})";
+
+    internal static Exception OpenFailure(int errno) => errno switch
+    {
+        LinuxNative.ENOENT or LinuxNative.ENODEV or 6 /* ENXIO */ => new IOException(
+            $"opening {TapNative.CloneDevicePath} failed: {LinuxNative.Describe(errno)}; load the tun module (modprobe tun), or in a container pass the device in (--device /dev/net/tun)."),
+        LinuxNative.EACCES or LinuxNative.EPERM => new UnauthorizedAccessException(
+            $"opening {TapNative.CloneDevicePath} failed: {LinuxNative.Describe(errno)}; run as root or grant CAP_NET_ADMIN (and give this user read-write access to {TapNative.CloneDevicePath}, normally mode 0666)."),
+        _ => new IOException($"opening {TapNative.CloneDevicePath} failed: {LinuxNative.Describe(errno)}."),
+    };
+
+    internal static Exception AttachFailure(string? name, int errno, bool nameExists)
+    {
+        string what = string.IsNullOrEmpty(name) ? "creating a TAP device" : $"creating or attaching to TAP device '{name}'";
+        return errno switch
+        {
+            LinuxNative.EPERM or LinuxNative.EACCES => new UnauthorizedAccessException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; run as root or with CAP_NET_ADMIN (without it, only a TAP device made for your user, e.g. `ip tuntap add NAME mode tap user USER`, can be attached)."),
+            TapNative.EBUSY => new IOException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; '{name}' is already open elsewhere and a single-queue TAP device takes one descriptor. Close the other user or choose another name."),
+            LinuxNative.EINVAL when nameExists => new IOException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; a network device named '{name}' exists and is not a single-queue TAP device (it is another kind of interface, a TUN device or a multi-queue TAP). Choose another name, or delete it with `ip link delete {name}`."),
+            LinuxNative.EINVAL => new IOException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; the kernel rejected the name '{name}' (at most one '%d' pattern is allowed)."),
+            _ => new IOException($"{what} failed: {LinuxNative.Describe(errno)}."),
+        };
+    }
+
+    internal static Exception ConfigureFailure(string what, string name, int errno) => errno switch
+    {
+        LinuxNative.EPERM or LinuxNative.EACCES => new UnauthorizedAccessException(
+            $"TAP device '{name}': {what} failed: {LinuxNative.Describe(errno)}; run as root or with CAP_NET_ADMIN, or have an administrator set it up beforehand (`ip link set {name} mtu MTU up`)."),
+        _ => new IOException($"TAP device '{name}': {what} failed: {LinuxNative.Describe(errno)}."),
+    };
+
+    // Spinning on a dead descriptor (poll reports it ready forever) helps nobody: say so once.
+    private IOException Deleted(int errno) =>
+        new($"TAP device '{Name}' was deleted while open ({LinuxNative.Describe(errno)}); dispose this device and create a new one.");
+
+    // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name.
+    private static string Attach(int fd, string? name)
+    {
+        TapNative.IfReq request = default;
+        request.SetName(name);
+        request.Flags = TapNative.IFF_TAP | TapNative.IFF_NO_PI;
+        if (LinuxNative.Ioctl(fd, TapNative.TUNSETIFF, &request) < 0)
+        {
+            int errno = LinuxNative.LastError;
+            bool exists = !string.IsNullOrEmpty(name) && LinuxNative.IfNameToIndex(name) != 0;
+            throw AttachFailure(name, errno, exists);
+        }
+        return request.GetName();
+    }
+
+    // MTU, IFF_UP and the MAC are interface ioctls on any socket of the interface's namespace.
+    // Each is set only when it differs, so an interface prepared by an administrator works without
+    // CAP_NET_ADMIN.
+    private static MacAddress Configure(string name, int mtu)
+    {
+        int socket = LinuxNative.Socket(LinuxNative.AF_INET, LinuxNative.SOCK_DGRAM | LinuxNative.SOCK_CLOEXEC, 0);
+        if (socket < 0)
+            throw new IOException($"opening a socket to configure TAP device '{name}' failed: {LinuxNative.Describe(LinuxNative.LastError)}.");
+        try
+        {
+            TapNative.IfReq request = default;
+            request.SetName(name);
+            if (LinuxNative.Ioctl(socket, TapNative.SIOCGIFMTU, &request) < 0)
+                throw ConfigureFailure("reading the MTU (SIOCGIFMTU)", name, LinuxNative.LastError);
+            if (request.Mtu != mtu)
+            {
+                request.Mtu = mtu;
+                if (LinuxNative.Ioctl(socket, TapNative.SIOCSIFMTU, &request) < 0)
+                {
+                    int errno = LinuxNative.LastError;
+                    if (errno == LinuxNative.EINVAL)
+                        throw new IOException($"TAP device '{name}': setting MTU {mtu} failed: {LinuxNative.Describe(errno)}; the kernel takes 68 to {TapDeviceOptions.MaxMtu} on a TAP interface.");
+                    throw ConfigureFailure($"setting MTU {mtu} (SIOCSIFMTU)", name, errno);
+                }
+            }
+
+            request = default;
+            request.SetName(name);
+            if (LinuxNative.Ioctl(socket, TapNative.SIOCGIFFLAGS, &request) < 0)
+                throw ConfigureFailure("reading the flags (SIOCGIFFLAGS)", name, LinuxNative.LastError);
+            if ((request.Flags & TapNative.IFF_UP) == 0)
+            {
+                request.Flags |= TapNative.IFF_UP;
+                if (LinuxNative.Ioctl(socket, TapNative.SIOCSIFFLAGS, &request) < 0)
+                    throw ConfigureFailure("bringing it up (SIOCSIFFLAGS)", name, LinuxNative.LastError);
+            }
+
+            request = default;
+            request.SetName(name);
+            if (LinuxNative.Ioctl(socket, TapNative.SIOCGIFHWADDR, &request) < 0)
+                throw ConfigureFailure("reading the MAC address (SIOCGIFHWADDR)", name, LinuxNative.LastError);
+            return MacAddress.Read(new ReadOnlySpan<byte>(request.HardwareAddress, MacAddress.Length));
+        }
+        finally
+        {
+            LinuxNative.Close(socket);
+        }
+    }
+
+    // The arrays are allocated pinned, so their addresses hold for the device's life.
+    private static byte* AddressOf(byte[] pinned) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Wrap(int index, int size) => index >= size ? index - size : index;
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}
