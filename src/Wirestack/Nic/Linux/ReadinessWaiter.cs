@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Wirestack.Nic.Linux;
 
 /// <summary>
@@ -9,7 +11,11 @@ internal sealed unsafe class ReadinessWaiter : IDisposable
 {
     private readonly int _deviceFd;
     private readonly int _eventFd;
-    private int _disposed;
+
+    // The handle's reference count keeps the eventfd open while another thread's Interrupt writes
+    // to it, so a Dispose racing with Interrupt cannot close the number under it (and let it be
+    // reused by some other open file).
+    private readonly SafeFileHandle _eventHandle;
 
     public ReadinessWaiter(int deviceFd)
     {
@@ -17,6 +23,7 @@ internal sealed unsafe class ReadinessWaiter : IDisposable
         _eventFd = LinuxNative.EventFd(0, LinuxNative.EFD_NONBLOCK | LinuxNative.EFD_CLOEXEC);
         if (_eventFd < 0)
             throw new IOException($"eventfd failed: {LinuxNative.Describe(LinuxNative.LastError)}");
+        _eventHandle = new SafeFileHandle(_eventFd, ownsHandle: true);
     }
 
     /// <summary>Waits until the device fd is readable, <see cref="Interrupt"/>, or the timeout; true unless it timed out.</summary>
@@ -39,13 +46,22 @@ internal sealed unsafe class ReadinessWaiter : IDisposable
     /// <summary>Wakes a <see cref="Wait"/> in progress, or makes the next one return at once. Safe from any thread.</summary>
     public void Interrupt()
     {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        ulong one = 1;
-        LinuxNative.Write(_eventFd, (byte*)&one, sizeof(ulong));
+        bool added = false;
+        try
+        {
+            _eventHandle.DangerousAddRef(ref added);
+            ulong one = 1;
+            LinuxNative.Write(_eventFd, (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed already: there is no wait left to wake.
+        }
+        finally
+        {
+            if (added) _eventHandle.DangerousRelease();
+        }
     }
 
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) LinuxNative.Close(_eventFd);
-    }
+    public void Dispose() => _eventHandle.Dispose();
 }
