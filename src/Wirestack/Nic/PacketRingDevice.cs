@@ -375,6 +375,10 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Release lent frames before waiting: the kernel reports the socket readable for as long as the
+    /// newest frame it wrote is still lent, so a wait while holding it returns at once.
+    /// </remarks>
     public bool WaitForReceive(TimeSpan timeout)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -5,7 +5,9 @@ public sealed record PacketRingDeviceOptions
 {
     /// <summary>
     /// The link MTU the device reports and sizes its slots for, 68 to 65535; null (the default)
-    /// reads the interface's own MTU when the device opens.
+    /// reads the interface's own MTU when the device opens. Above the interface's MTU, longer frames
+    /// are refused by the kernel (counted in <see cref="DeviceCounters.TransmitDropped"/>); below it,
+    /// received frames longer than a slot are counted in <see cref="DeviceCounters.ReceiveDropped"/>.
     /// </summary>
     public int? Mtu { get; init; }
 
