@@ -1,0 +1,43 @@
+namespace Wirestack.Nic;
+
+/// <summary>How a <see cref="PacketRingDevice"/> (an AF_PACKET socket with memory-mapped rings) is set up.</summary>
+public sealed record PacketRingDeviceOptions
+{
+    /// <summary>
+    /// The link MTU the device reports and sizes its slots for, 68 to 65535; null (the default)
+    /// reads the interface's own MTU when the device opens. Above the interface's MTU, longer frames
+    /// are refused by the kernel (counted in <see cref="DeviceCounters.TransmitDropped"/>); below it,
+    /// received frames longer than a slot are counted in <see cref="DeviceCounters.ReceiveDropped"/>.
+    /// </summary>
+    public int? Mtu { get; init; }
+
+    /// <summary>Frames in each ring (receive and transmit), a power of two from 8 to 65536. Default 1024.</summary>
+    public int RingSize { get; init; } = 1024;
+
+    /// <summary>The most frames one receive lends, 1 to <see cref="RingSize"/>. Default 64.</summary>
+    public int ReceiveBatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Puts the interface in promiscuous mode for as long as the device is open (default true): the
+    /// stack answers for its own MAC address, which is not the interface's, and a real NIC would
+    /// otherwise filter those frames out before the socket sees them.
+    /// </summary>
+    public bool Promiscuous { get; init; } = true;
+
+    /// <summary>
+    /// Hands transmitted frames straight to the driver, skipping the interface's queueing discipline
+    /// (default true): faster, but traffic control (tc, netem) on the interface then does not apply
+    /// to them and captures on the interface (tcpdump) do not see them. Set false for either.
+    /// </summary>
+    public bool BypassQueueingDiscipline { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (Mtu is < 68 or > 65535)
+            throw new ArgumentOutOfRangeException(nameof(Mtu), Mtu, "PacketRingDeviceOptions.Mtu must be between 68 (the IPv4 minimum) and 65535, or null to use the interface's MTU.");
+        if (RingSize < 8 || RingSize > 65536 || (RingSize & (RingSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(RingSize), RingSize, "PacketRingDeviceOptions.RingSize must be a power of two between 8 and 65536.");
+        if (ReceiveBatchSize < 1 || ReceiveBatchSize > RingSize)
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBatchSize), ReceiveBatchSize, $"PacketRingDeviceOptions.ReceiveBatchSize must be between 1 and RingSize ({RingSize}).");
+    }
+}
