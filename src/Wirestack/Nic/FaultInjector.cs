@@ -32,7 +32,8 @@ namespace Wirestack.Nic;
 /// <para>
 /// <see cref="DeviceWrapper.Counters"/> are the inner device's: they count the frames on the real
 /// link, before receive faults and after transmit faults. <see cref="DeviceWrapper.Capabilities"/>
-/// are the inner device's too; the MTU clamp is a fault the stack is not told about.
+/// are the inner device's too; the MTU clamp is a fault the stack is not told about. Frames still
+/// held when the injector is disposed are discarded.
 /// </para>
 /// </remarks>
 public sealed class FaultInjector : DeviceWrapper

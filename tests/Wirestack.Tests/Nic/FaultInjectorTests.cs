@@ -222,7 +222,7 @@ public class FaultInjectorTests
         Assert.Equal(1, one.Faults.Reordered);
     }
 
-    // The reorder draw is the only draw per frame when it is the only fault.
+    // The reorder draw is the only draw per frame when it is the only fault; stream 1 is the receive direction's.
     private static int FindSeedHoldingOnlyTheFirst(double p, int frames)
     {
         for (int seed = 0; ; seed++)
@@ -608,7 +608,7 @@ public class FaultInjectorTests
     {
         for (int seed = 0; ; seed++)
         {
-            var random = new FaultRandom(seed, 1);
+            var random = new FaultRandom(seed, 1); // the receive direction's stream
             if (random.NextDouble() >= 0.5 && random.NextDouble() < 0.5 && random.NextDouble() >= 0.5) return seed;
         }
     }
