@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Wirestack.Testing;
 using Wirestack.Diagnostics;
 using Wirestack.Nic;
 using Wirestack.Wire;
@@ -733,7 +734,7 @@ public class FaultInjectorTests
             }
         }
         for (int i = 0; i < 200; i++) Round();
-        Assert.Equal(0, Allocations.InQuietestWindow(Round, 2000));
+        Assert.Equal(0, AllocationMeter.Measure(Round, iterations: 2000));
         Assert.True(received > 0);
         Assert.True(rig.Faults.Dropped > 0 && rig.Faults.Duplicated > 0 && rig.Faults.Reordered > 0 && rig.Faults.Corrupted > 0 && rig.Faults.Delayed > 0);
     }
