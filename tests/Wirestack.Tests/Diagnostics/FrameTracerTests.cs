@@ -1,8 +1,10 @@
+using Wirestack.Diagnostics;
 using Wirestack.Nic;
+using Wirestack.Tests.Nic;
 using Wirestack.Wire;
 using static Wirestack.Tests.Nic.TestFrames;
 
-namespace Wirestack.Tests.Nic;
+namespace Wirestack.Tests.Diagnostics;
 
 public class FrameTracerTests
 {

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Wirestack.Diagnostics;
+using Wirestack.Nic;
 using Wirestack.Wire;
 
-namespace Wirestack.Nic;
+namespace Wirestack.Diagnostics;
 
 /// <summary>
 /// A device that writes one line per frame going through it, both ways, decoded by the wire layer

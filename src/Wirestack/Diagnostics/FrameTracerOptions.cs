@@ -1,4 +1,6 @@
-namespace Wirestack.Nic;
+using Wirestack.Nic;
+
+namespace Wirestack.Diagnostics;
 
 /// <summary>How a <see cref="FrameTracer"/> traces.</summary>
 public sealed record FrameTracerOptions

@@ -1,10 +1,11 @@
 using Wirestack.Diagnostics;
 using Wirestack.Nic;
 using Wirestack.Testing;
+using Wirestack.Tests.Nic;
 using Wirestack.Wire;
 using static Wirestack.Tests.Nic.TestFrames;
 
-namespace Wirestack.Tests.Nic;
+namespace Wirestack.Tests.Diagnostics;
 
 public sealed class PcapDeviceTests : IDisposable
 {

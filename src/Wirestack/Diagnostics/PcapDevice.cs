@@ -1,6 +1,6 @@
-using Wirestack.Diagnostics;
+using Wirestack.Nic;
 
-namespace Wirestack.Nic;
+namespace Wirestack.Diagnostics;
 
 /// <summary>
 /// A device that records every frame going through it, both ways, to a classic pcap file that
