@@ -9,25 +9,21 @@ namespace Wirestack.Diagnostics;
 /// (<see cref="FrameDissector"/>): the time in seconds since the tracer was created, RX or TX, the
 /// length, then a tcpdump-like summary, for example
 /// <c>0.001500 TX 42 B 02:00:00:00:00:0a &gt; ff:ff:ff:ff:ff:ff ARP who-has 10.0.0.2 tell 10.0.0.1</c>.
-/// Received frames are traced when <see cref="Receive"/> first lends them, transmitted frames when
-/// <see cref="CommitTransmit"/> commits them.
+/// Received frames are traced when <see cref="ObservingDevice.Receive"/> first lends them, transmitted frames when
+/// <see cref="ObservingDevice.CommitTransmit"/> commits them.
 /// </summary>
 /// <remarks>
 /// For debugging only: every line is a new string, so tracing allocates on every frame (the other
 /// wrappers do not), and writing the line costs far more than moving the frame. The tracer
 /// flushes its <see cref="TextWriter"/> when disposed but never closes it (it may be the console).
 /// </remarks>
-public sealed class FrameTracer : DeviceWrapper
+public sealed class FrameTracer : ObservingDevice
 {
     private readonly TextWriter? _writer;
     private readonly Action<string>? _sink;
     private readonly TimeProvider _time;
     private readonly long _origin;
     private readonly string _prefix;
-    private readonly bool _traceReceive;
-    private readonly bool _traceTransmit;
-    private int _traced;
-    private LentSlot _slot;
 
     /// <summary>Traces the frames of <paramref name="inner"/> to <paramref name="output"/>, one line each.</summary>
     /// <param name="inner">The device to trace.</param>
@@ -54,14 +50,11 @@ public sealed class FrameTracer : DeviceWrapper
     }
 
     private FrameTracer(INetworkDevice inner, FrameTracerOptions options)
-        : base(inner, options.LeaveInnerOpen)
+        : base(inner, Validated(options).Directions, options.LeaveInnerOpen)
     {
-        options.Validate();
         _time = options.TimeProvider;
         _origin = _time.GetTimestamp();
         _prefix = string.IsNullOrEmpty(options.Label) ? string.Empty : options.Label + " ";
-        _traceReceive = (options.Directions & FrameDirections.Receive) != 0;
-        _traceTransmit = (options.Directions & FrameDirections.Transmit) != 0;
     }
 
     /// <summary>
@@ -84,48 +77,20 @@ public sealed class FrameTracer : DeviceWrapper
     }
 
     /// <inheritdoc />
-    public override int Receive()
-    {
-        int lent = Inner.Receive();
-        if (_traceReceive)
-            for (int i = _traced; i < lent; i++) Trace(Inner.GetReceived(i), FrameDirections.Receive);
-        _traced = lent;
-        return lent;
-    }
-
-    /// <inheritdoc />
-    public override void ReleaseReceived(int count)
-    {
-        Inner.ReleaseReceived(count);
-        _traced = Math.Max(0, _traced - count);
-    }
-
-    /// <inheritdoc />
-    public override bool TryGetTransmitSlot(out Span<byte> slot)
-    {
-        if (!Inner.TryGetTransmitSlot(out slot)) return false;
-        if (_traceTransmit) _slot.Lend(slot);
-        return true;
-    }
-
-    /// <inheritdoc />
-    public override void CommitTransmit(int length)
-    {
-        Inner.CommitTransmit(length);
-        if (!_slot.IsLent) return;
-        var frame = _slot.Read(Math.Min(length, _slot.Length));
-        _slot.Clear();
-        Trace(frame, FrameDirections.Transmit);
-    }
-
-    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing) _writer?.Flush();
         base.Dispose(disposing);
     }
 
-    private void Trace(ReadOnlySpan<byte> frame, FrameDirections direction)
+    private static FrameTracerOptions Validated(FrameTracerOptions options)
+    {
+        options.Validate();
+        return options;
+    }
+
+    /// <inheritdoc />
+    protected override void Observe(ReadOnlySpan<byte> frame, FrameDirections direction)
     {
         string line = _prefix + Describe(frame, direction, _time.GetElapsedTime(_origin));
         if (_writer is not null) _writer.WriteLine(line);

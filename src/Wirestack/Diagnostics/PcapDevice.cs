@@ -4,8 +4,8 @@ namespace Wirestack.Diagnostics;
 
 /// <summary>
 /// A device that records every frame going through it, both ways, to a classic pcap file that
-/// Wireshark and tcpdump open: received frames when <see cref="Receive"/> first lends them,
-/// transmitted frames when <see cref="CommitTransmit"/> commits them (read back from the inner
+/// Wireshark and tcpdump open: received frames when <see cref="ObservingDevice.Receive"/> first lends them,
+/// transmitted frames when <see cref="ObservingDevice.CommitTransmit"/> commits them (read back from the inner
 /// device's slot, so the stack still writes straight into device memory).
 /// </summary>
 /// <remarks>
@@ -16,19 +16,15 @@ namespace Wirestack.Diagnostics;
 /// Timestamps are Unix-epoch nanoseconds: the clock's UTC time at creation plus the elapsed
 /// time its timestamps measure, so a manual clock gives exact, repeatable times.
 /// </remarks>
-public sealed class PcapDevice : DeviceWrapper
+public sealed class PcapDevice : ObservingDevice
 {
     private const long NanosecondsPerSecond = 1_000_000_000;
 
     private readonly PcapWriter _writer;
     private readonly bool _leaveWriterOpen;
     private readonly TimeProvider _time;
-    private readonly bool _recordReceive;
-    private readonly bool _recordTransmit;
     private readonly long _originTimestamp;
     private readonly long _originNanoseconds;
-    private int _recorded;
-    private LentSlot _slot;
 
     /// <summary>Records the frames of <paramref name="inner"/> through <paramref name="writer"/>.</summary>
     /// <param name="inner">The device to record.</param>
@@ -42,15 +38,13 @@ public sealed class PcapDevice : DeviceWrapper
     }
 
     private PcapDevice(INetworkDevice inner, PcapWriter writer, PcapDeviceOptions options, bool ownsWriter)
-        : base(inner, options.LeaveInnerOpen)
+        : base(inner, options.Directions, options.LeaveInnerOpen)
     {
         ArgumentNullException.ThrowIfNull(writer);
         options.Validate();
         _writer = writer;
         _leaveWriterOpen = !ownsWriter && options.LeaveWriterOpen;
         _time = options.TimeProvider;
-        _recordReceive = (options.Directions & FrameDirections.Receive) != 0;
-        _recordTransmit = (options.Directions & FrameDirections.Transmit) != 0;
         // Read both clocks together: UTC gives the epoch, the timestamp counter the elapsed time.
         _originNanoseconds = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * (NanosecondsPerSecond / TimeSpan.TicksPerSecond);
         _originTimestamp = _time.GetTimestamp();
@@ -82,44 +76,7 @@ public sealed class PcapDevice : DeviceWrapper
     public long FramesRecorded => _writer.FramesWritten;
 
     /// <inheritdoc />
-    public override int Receive()
-    {
-        int lent = Inner.Receive();
-        if (_recordReceive && lent > _recorded)
-        {
-            // Frames still lent from an earlier call were recorded then; only new ones are written.
-            long now = NowNanoseconds();
-            for (int i = _recorded; i < lent; i++) _writer.WriteFrame(Inner.GetReceived(i), now);
-        }
-        _recorded = lent;
-        return lent;
-    }
-
-    /// <inheritdoc />
-    public override void ReleaseReceived(int count)
-    {
-        Inner.ReleaseReceived(count);
-        _recorded = Math.Max(0, _recorded - count);
-    }
-
-    /// <inheritdoc />
-    public override bool TryGetTransmitSlot(out Span<byte> slot)
-    {
-        if (!Inner.TryGetTransmitSlot(out slot)) return false;
-        if (_recordTransmit) _slot.Lend(slot);
-        return true;
-    }
-
-    /// <inheritdoc />
-    public override void CommitTransmit(int length)
-    {
-        // The inner device checks the call first, so misuse gets its message and nothing is recorded.
-        Inner.CommitTransmit(length);
-        if (!_slot.IsLent) return;
-        var frame = _slot.Read(Math.Min(length, _slot.Length));
-        _slot.Clear();
-        _writer.WriteFrame(frame, NowNanoseconds());
-    }
+    protected override void Observe(ReadOnlySpan<byte> frame, FrameDirections direction) => _writer.WriteFrame(frame, NowNanoseconds());
 
     /// <summary>Flushes the pcap file, so a reader sees every frame recorded so far.</summary>
     public void FlushCapture() => _writer.Flush();
