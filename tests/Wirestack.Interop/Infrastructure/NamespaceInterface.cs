@@ -17,7 +17,7 @@ internal static class NamespaceInterface
     /// </summary>
     public static void MoveInto(NetworkNamespace ns, string interfaceName, string address, int? mtu = null)
     {
-        Ip.Run("link", "set", interfaceName, "netns", ns.Name);
+        IpRoute2.Run("link", "set", interfaceName, "netns", ns.Name);
         // Best effort: a kernel without IPv6 has no such file, and then no IPv6 traffic either.
         ns.Exec("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{interfaceName}/disable_ipv6");
         ns.Exec("ip", "addr", "add", address, "dev", interfaceName).EnsureSuccess($"ip addr add {address} dev {interfaceName}");

@@ -23,7 +23,7 @@ internal sealed class NetworkNamespace : IDisposable
         Prerequisites.RequireTool("ip", "iproute2");
         RemoveStale();
         var ns = new NetworkNamespace($"{Prefix}{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}");
-        Ip.Run("netns", "add", ns.Name);
+        IpRoute2.Run("netns", "add", ns.Name);
         ns.Exec("ip", "link", "set", "lo", "up").EnsureSuccess("ip link set lo up");
         return ns;
     }

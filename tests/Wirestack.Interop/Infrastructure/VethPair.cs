@@ -23,18 +23,18 @@ internal sealed class VethPair : IDisposable
     /// <summary>Creates the pair, moves the peer end into <paramref name="peer"/> with <paramref name="peerAddress"/> (CIDR), and brings both up.</summary>
     public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500)
     {
-        string host = Ip.UniqueInterfaceName("wsh");
-        string other = Ip.UniqueInterfaceName("wsp");
-        Ip.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "type", "veth", "peer", "name", other);
+        string host = IpRoute2.UniqueInterfaceName("wsh");
+        string other = IpRoute2.UniqueInterfaceName("wsp");
+        IpRoute2.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "type", "veth", "peer", "name", other);
         var pair = new VethPair(host, other, peer);
         try
         {
-            Ip.Run("link", "set", other, "netns", peer.Name);
+            IpRoute2.Run("link", "set", other, "netns", peer.Name);
             peer.Exec("ip", "addr", "add", peerAddress, "dev", other).EnsureSuccess("ip addr add");
             peer.Exec("ip", "link", "set", other, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "up").EnsureSuccess("ip link set up");
             // Offloads off: the kernel then puts real checksums and MTU-sized segments on this link.
             peer.Exec("ethtool", "-K", other, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
-            Ip.Run("link", "set", host, "up");
+            IpRoute2.Run("link", "set", host, "up");
             Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
             return pair;
         }

@@ -339,8 +339,8 @@ public class PacketRingDeviceTests
         using var link = QuietVethLink.Create(PeerCidr);
         using var device = PacketRingDevice.Open(link.HostEnd);
         link.AddPeerNeighbour(OurIp, OurMac);
-        Ip.Run("link", "set", link.HostEnd, "down");
-        Ip.Run("link", "set", link.HostEnd, "up");
+        IpRoute2.Run("link", "set", link.HostEnd, "down");
+        IpRoute2.Run("link", "set", link.HostEnd, "up");
         DrainFor(device, TimeSpan.FromMilliseconds(300)); // reads the socket error the down left behind
 
         var quiet = Stopwatch.StartNew();
@@ -466,7 +466,7 @@ public class PacketRingDeviceTests
     // (the PROMISC flag in plain `ip link` is only the administrator's setting).
     private static int Promiscuity(string name)
     {
-        string text = Ip.Run("-d", "-o", "link", "show", name).StandardOutput;
+        string text = IpRoute2.Run("-d", "-o", "link", "show", name).StandardOutput;
         int at = text.IndexOf(" promiscuity ", StringComparison.Ordinal) + " promiscuity ".Length;
         int end = text.IndexOf(' ', at);
         return int.Parse(text.AsSpan(at, end - at), CultureInfo.InvariantCulture);

@@ -25,7 +25,7 @@ public class TapDeviceTests
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
         using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst") });
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst") });
         NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
         Drain(tap);
 
@@ -61,7 +61,7 @@ public class TapDeviceTests
     {
         Prerequisites.RequireTool("socat", "socat");
         using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst") });
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst") });
         NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
         // The MAC read at creation is the one the kernel uses in the namespace too.
         string link = ns.Exec("ip", "-o", "link", "show", tap.Name).EnsureSuccess("ip link show").StandardOutput;
@@ -88,7 +88,7 @@ public class TapDeviceTests
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
         using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst") });
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst") });
         NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
         Drain(tap);
 
@@ -133,7 +133,7 @@ public class TapDeviceTests
     public void SteadyStateReceiveAndFlushAllocateNothing()
     {
         using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst"), ReceiveBatchSize = 16, TransmitRingSize = 16 });
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst"), ReceiveBatchSize = 16, TransmitRingSize = 16 });
         NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
         ns.Exec("ip", "neigh", "add", OurAddress.ToString(), "lladdr", OurMac.ToString(), "dev", tap.Name, "nud", "permanent").EnsureSuccess("ip neigh add");
         Drain(tap);
@@ -165,7 +165,7 @@ public class TapDeviceTests
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
         using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst"), Mtu = 1500 });
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst"), Mtu = 1500 });
         // The kernel side's MTU raised behind the device's back: its frames outgrow the slots.
         NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr, mtu: 4000);
         ns.Exec("ip", "neigh", "add", OurAddress.ToString(), "lladdr", OurMac.ToString(), "dev", tap.Name, "nud", "permanent").EnsureSuccess("ip neigh add");
@@ -207,7 +207,7 @@ public class TapDeviceTests
     {
         Prerequisites.RequireRoot();
         Prerequisites.RequireTool("ip", "iproute2");
-        string name = Ip.UniqueInterfaceName("wst");
+        string name = IpRoute2.UniqueInterfaceName("wst");
         try
         {
             using (var tap = new TapDevice(new TapDeviceOptions { Name = name, Persistent = true, Mtu = 1280 }))
@@ -233,7 +233,7 @@ public class TapDeviceTests
         var notTap = Assert.Throws<IOException>(() => new TapDevice(new TapDeviceOptions { Name = "lo" }));
         Assert.Contains("'lo' exists and is not a single-queue TAP device", notTap.Message, StringComparison.Ordinal);
 
-        string name = Ip.UniqueInterfaceName("wst");
+        string name = IpRoute2.UniqueInterfaceName("wst");
         using var first = new TapDevice(new TapDeviceOptions { Name = name });
         var busy = Assert.Throws<IOException>(() => new TapDevice(new TapDeviceOptions { Name = name }));
         Assert.Contains("already open elsewhere", busy.Message, StringComparison.Ordinal);
@@ -243,8 +243,8 @@ public class TapDeviceTests
     public void AnInterfaceDeletedUnderTheDeviceIsReportedNotSpunOn()
     {
         Prerequisites.RequireRoot();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst") });
-        Ip.Run("link", "delete", tap.Name);
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst") });
+        IpRoute2.Run("link", "delete", tap.Name);
         Assert.True(tap.WaitForReceive(TimeSpan.FromSeconds(5))); // poll reports the dead descriptor at once
         var error = Assert.Throws<IOException>(() => tap.Receive());
         Assert.Contains($"'{tap.Name}' was deleted while open", error.Message, StringComparison.Ordinal);
@@ -260,7 +260,7 @@ public class TapDeviceTests
     public void UseAfterDisposeSaysSo()
     {
         Prerequisites.RequireRoot();
-        var tap = new TapDevice(new TapDeviceOptions { Name = Ip.UniqueInterfaceName("wst") });
+        var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wst") });
         tap.Dispose();
         Assert.Throws<ObjectDisposedException>(() => tap.Receive());
         Assert.Throws<ObjectDisposedException>(() => tap.Flush());

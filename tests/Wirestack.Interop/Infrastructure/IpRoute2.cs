@@ -3,7 +3,7 @@ using Wirestack.Testing;
 namespace Wirestack.Interop.Infrastructure;
 
 /// <summary>Runs iproute2's `ip`, failing with its own message when it refuses.</summary>
-internal static class Ip
+internal static class IpRoute2
 {
     private static int _counter;
 
