@@ -115,7 +115,8 @@ public sealed class NeighborCache<TAddress>
     /// <summary>
     /// When <see cref="Poll"/> next has something to do (a request to send, or an entry to age or
     /// remove); <see cref="Instant.MaxValue"/> when nothing is scheduled. Never later than the real
-    /// next event, and exact after a poll; an earlier value only costs a poll that finds nothing.
+    /// next event. It may be earlier (an answer or a confirmation moved a timer later): a poll at
+    /// or after it scans the entries and sets it exactly, so being early costs one such poll.
     /// </summary>
     public Instant NextDeadline => _nextDeadline;
 
