@@ -20,4 +20,10 @@ public interface IIpAddress<TSelf>
 
     /// <summary>Writes the address into the first <see cref="Length"/> bytes of <paramref name="destination"/>.</summary>
     void WriteTo(Span<byte> destination);
+
+    /// <summary>True when both addresses share the first <paramref name="prefixLength"/> bits (0 to 8 × <see cref="Length"/>).</summary>
+    bool IsInSameSubnet(TSelf other, int prefixLength);
+
+    /// <summary>The address with every bit after the first <paramref name="prefixLength"/> cleared: the network prefix.</summary>
+    TSelf Mask(int prefixLength);
 }

@@ -57,6 +57,10 @@ public readonly struct Ipv4Address : IIpAddress<Ipv4Address>, IEquatable<Ipv4Add
     public bool IsInSameSubnet(Ipv4Address other, int prefixLength) =>
         prefixLength == 0 || ((Value ^ other.Value) >> (32 - prefixLength)) == 0;
 
+    /// <summary>The address with every bit after the first <paramref name="prefixLength"/> (0 to 32) cleared.</summary>
+    // C# masks a uint shift count to five bits, so a shift by 32 would be no shift: /0 is a special case.
+    public Ipv4Address Mask(int prefixLength) => prefixLength == 0 ? default : new(Value & (uint.MaxValue << (32 - prefixLength)));
+
     /// <summary>Converts from <see cref="IPAddress"/>; throws if it is not IPv4.</summary>
     public static Ipv4Address FromIPAddress(IPAddress address)
     {

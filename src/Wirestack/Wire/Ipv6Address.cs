@@ -91,6 +91,17 @@ public readonly struct Ipv6Address : IIpAddress<Ipv6Address>, IEquatable<Ipv6Add
         return prefixLength == 64 || ((Low ^ other.Low) >> (128 - prefixLength)) == 0;
     }
 
+    /// <summary>The address with every bit after the first <paramref name="prefixLength"/> (0 to 128) cleared.</summary>
+    public Ipv6Address Mask(int prefixLength)
+    {
+        // A ulong shift count is masked to six bits, so whole halves (0, 64, 128) are special cases.
+        if (prefixLength <= 0) return default;
+        if (prefixLength < 64) return new(High & (ulong.MaxValue << (64 - prefixLength)), 0);
+        if (prefixLength == 64) return new(High, 0);
+        if (prefixLength >= 128) return this;
+        return new(High, Low & (ulong.MaxValue << (128 - prefixLength)));
+    }
+
     /// <summary>Converts from <see cref="IPAddress"/>; throws if it is not IPv6.</summary>
     public static Ipv6Address FromIPAddress(IPAddress address)
     {
