@@ -29,6 +29,11 @@ demo.SetAction(parse =>
     {
         return new WireDemo(options, Console.Out).Run();
     }
+    catch (DirectoryNotFoundException e)
+    {
+        Console.Error.WriteLine($"wirestack demo: {e.Message} Give --pcap a path in an existing directory.");
+        return 2;
+    }
     catch (IOException e)
     {
         Console.Error.WriteLine($"wirestack demo: {e.Message}");
