@@ -9,8 +9,12 @@ namespace Wirestack.Iface;
 /// </summary>
 public sealed class InterfaceCounters
 {
-    internal readonly long[] DroppedField = new long[(int)InterfaceDropReason.EchoReplyQueueFull + 1];
-    internal readonly long[] MalformedField = new long[(int)WireError.Malformed + 1];
+    // Sized from the enums themselves, so a new reason or parser error needs no change here.
+    private static readonly int ReasonCount = Enum.GetValues<InterfaceDropReason>().Length;
+    private static readonly int WireErrorCount = Enum.GetValues<WireError>().Length;
+
+    internal readonly long[] DroppedField = new long[ReasonCount];
+    internal readonly long[] MalformedField = new long[WireErrorCount];
     internal long ReceivedFramesField;
     internal long ArpRequestsSentField;
     internal long ArpRepliesSentField;
