@@ -1,0 +1,101 @@
+using Wirestack.Wire;
+
+namespace Wirestack.Iface;
+
+/// <summary>
+/// Counters an <see cref="Interface"/> keeps. Its owner thread writes them; any thread may read them
+/// (64-bit reads are atomic on the platforms Wirestack runs on). Drops are kept in arrays indexed by
+/// reason so that adding a reason costs no new field and reading them needs no reflection.
+/// </summary>
+public sealed class InterfaceCounters
+{
+    // Sized from the enums themselves, so a new reason or parser error needs no change here.
+    private static readonly int ReasonCount = Enum.GetValues<InterfaceDropReason>().Length;
+    private static readonly int WireErrorCount = Enum.GetValues<WireError>().Length;
+
+    internal readonly long[] DroppedField = new long[ReasonCount];
+    internal readonly long[] MalformedField = new long[WireErrorCount];
+    internal long ReceivedFramesField;
+    internal long ArpRequestsSentField;
+    internal long ArpRepliesSentField;
+    internal long EchoRequestsSentField;
+    internal long EchoRequestsAnsweredField;
+    internal long EchoRepliesReceivedField;
+    internal long IcmpErrorsSentField;
+    internal long IcmpErrorsSuppressedField;
+    internal long DatagramsReassembledField;
+    internal long QueuedPacketsSentField;
+
+    /// <summary>Frames taken from the device.</summary>
+    public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
+
+    /// <summary>ARP requests sent: first requests, retransmissions and unicast probes.</summary>
+    public long ArpRequestsSent => Volatile.Read(ref ArpRequestsSentField);
+
+    /// <summary>ARP replies sent to requests for our addresses.</summary>
+    public long ArpRepliesSent => Volatile.Read(ref ArpRepliesSentField);
+
+    /// <summary>Echo requests accepted by <see cref="Interface.TrySendIcmpEcho"/> (sent or queued for resolution).</summary>
+    public long EchoRequestsSent => Volatile.Read(ref EchoRequestsSentField);
+
+    /// <summary>Echo requests to our addresses that were answered (the reply sent or queued for resolution).</summary>
+    public long EchoRequestsAnswered => Volatile.Read(ref EchoRequestsAnsweredField);
+
+    /// <summary>Echo replies queued for <see cref="Interface.TryDequeueEchoReply"/>.</summary>
+    public long EchoRepliesReceived => Volatile.Read(ref EchoRepliesReceivedField);
+
+    /// <summary>ICMP error messages sent (protocol unreachable).</summary>
+    public long IcmpErrorsSent => Volatile.Read(ref IcmpErrorsSentField);
+
+    /// <summary>ICMP error messages the rate limiter held back.</summary>
+    public long IcmpErrorsSuppressed => Volatile.Read(ref IcmpErrorsSuppressedField);
+
+    /// <summary>IPv4 datagrams completed from fragments.</summary>
+    public long DatagramsReassembled => Volatile.Read(ref DatagramsReassembledField);
+
+    /// <summary>Packets that waited for address resolution and were sent once it finished.</summary>
+    public long QueuedPacketsSent => Volatile.Read(ref QueuedPacketsSentField);
+
+    /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
+    public long Dropped(InterfaceDropReason reason) =>
+        (uint)reason < (uint)DroppedField.Length ? Volatile.Read(ref DroppedField[(int)reason]) : 0;
+
+    /// <summary>Frames dropped as <see cref="InterfaceDropReason.Malformed"/> because a parser reported <paramref name="error"/>.</summary>
+    public long Malformed(WireError error) =>
+        (uint)error < (uint)MalformedField.Length ? Volatile.Read(ref MalformedField[(int)error]) : 0;
+
+    /// <summary>Every drop, whatever the reason.</summary>
+    public long TotalDropped
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < DroppedField.Length; i++) total += Volatile.Read(ref DroppedField[i]);
+            return total;
+        }
+    }
+
+    internal void Drop(InterfaceDropReason reason) => DroppedField[(int)reason]++;
+
+    internal void DropMalformed(WireError error)
+    {
+        DroppedField[(int)InterfaceDropReason.Malformed]++;
+        if ((uint)error < (uint)MalformedField.Length) MalformedField[(int)error]++;
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append("received ").Append(ReceivedFrames)
+            .Append(", echo sent ").Append(EchoRequestsSent).Append(" answered ").Append(EchoRequestsAnswered)
+            .Append(" replies ").Append(EchoRepliesReceived)
+            .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent);
+        for (int i = 0; i < DroppedField.Length; i++)
+        {
+            long count = Volatile.Read(ref DroppedField[i]);
+            if (count != 0) text.Append(", ").Append(((InterfaceDropReason)i).ToString()).Append(' ').Append(count);
+        }
+        return text.ToString();
+    }
+}

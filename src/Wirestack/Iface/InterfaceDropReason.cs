@@ -1,0 +1,40 @@
+namespace Wirestack.Iface;
+
+/// <summary>Why an <see cref="Interface"/> dropped a received frame or a packet it was about to send.</summary>
+public enum InterfaceDropReason
+{
+    /// <summary>A header did not parse; <see cref="InterfaceCounters.Malformed"/> breaks these down by <see cref="Wire.WireError"/>.</summary>
+    Malformed,
+    /// <summary>An IPv4 header or ICMP checksum did not verify.</summary>
+    BadChecksum,
+    /// <summary>Addressed to another host: another MAC, another IPv4 address, or an ARP packet about other hosts.</summary>
+    NotForUs,
+    /// <summary>An EtherType this slice does not handle (IPv6, VLAN-tagged frames, anything else).</summary>
+    UnsupportedEtherType,
+    /// <summary>An IPv4 payload protocol nothing here handles (an ICMP protocol-unreachable may have been sent).</summary>
+    UnsupportedProtocol,
+    /// <summary>An ICMP message type nothing here handles.</summary>
+    UnsupportedIcmpType,
+    /// <summary>An echo request sent to a broadcast address: ignored, as Linux does by default (icmp_echo_ignore_broadcasts).</summary>
+    BroadcastEcho,
+    /// <summary>A fragment the reassembler rejected (bad length, overlap, inconsistent end, too many fragments).</summary>
+    BadFragment,
+    /// <summary>A fragment the reassembler had no room for (pool full, datagram larger than its buffers).</summary>
+    ReassemblyFull,
+    /// <summary>A datagram whose fragments did not all arrive in time.</summary>
+    ReassemblyTimeout,
+    /// <summary>No route to the destination, or a destination this slice cannot send to (broadcast, multicast, ourselves).</summary>
+    NoRoute,
+    /// <summary>The neighbour table was full of entries still resolving, so no resolution could start.</summary>
+    NeighborTableFull,
+    /// <summary>A packet waiting for its neighbour was pushed out of the bounded queue (or found it full).</summary>
+    NeighborQueueFull,
+    /// <summary>A packet waiting for its neighbour was dropped because resolution failed after its retries.</summary>
+    NeighborUnresolved,
+    /// <summary>A packet larger than the device MTU (outgoing fragmentation is not in this slice).</summary>
+    PacketTooBig,
+    /// <summary>The device's transmit ring stayed full after a flush.</summary>
+    TransmitRingFull,
+    /// <summary>An echo reply arrived while the bounded echo-reply queue was full.</summary>
+    EchoReplyQueueFull,
+}

@@ -1,0 +1,77 @@
+using Wirestack.Ip;
+using Wirestack.Link;
+using Wirestack.Wire;
+
+namespace Wirestack.Iface;
+
+/// <summary>
+/// How an <see cref="Interface"/> is addressed and sized. All of its memory is taken from these at construction;
+/// <see cref="Validate"/> names the bad setting when one is wrong.
+/// </summary>
+public sealed record InterfaceOptions
+{
+    /// <summary>The interface's Ethernet address: a unicast MAC (required).</summary>
+    public MacAddress MacAddress { get; init; }
+
+    /// <summary>The IPv4 addresses assigned, each with its subnet (at least one; at most 16). Each subnet gets an on-link route.</summary>
+    public IReadOnlyList<Ipv4InterfaceAddress> Ipv4Addresses { get; init; } = [];
+
+    /// <summary>The default gateway, if any: it must lie in one of the assigned subnets.</summary>
+    public Ipv4Address? DefaultGateway { get; init; }
+
+    /// <summary>The TTL of packets this interface originates. Default 64 (Linux's ip_default_ttl, RFC 1700).</summary>
+    public byte TimeToLive { get; init; } = 64;
+
+    /// <summary>How many received echo replies wait for <see cref="Interface.TryDequeueEchoReply"/>; more are dropped and counted. Default 256.</summary>
+    public int EchoReplyQueueCapacity { get; init; } = 256;
+
+    /// <summary>Whether to answer unknown IPv4 protocols with a rate-limited ICMP protocol unreachable. Default true.</summary>
+    public bool SendProtocolUnreachable { get; init; } = true;
+
+    /// <summary>The ARP cache; null for its defaults with queued packets sized to the device MTU.</summary>
+    public NeighborCacheOptions? NeighborCache { get; init; }
+
+    /// <summary>The routing table; null for its defaults.</summary>
+    public RouteTableOptions? Routes { get; init; }
+
+    /// <summary>The fragment reassembler; null for its defaults.</summary>
+    public FragmentReassemblerOptions? Reassembly { get; init; }
+
+    /// <summary>The ICMP error rate limiter; null for its defaults.</summary>
+    public IcmpRateLimiterOptions? IcmpRateLimit { get; init; }
+
+    /// <summary>Throws when a setting is out of range, naming it.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void Validate()
+    {
+        if (MacAddress.IsMulticast || MacAddress == MacAddress.Zero)
+            throw new ArgumentException($"InterfaceOptions.MacAddress must be a unicast, non-zero MAC; {MacAddress} is not.", nameof(MacAddress));
+        if (Ipv4Addresses is null || Ipv4Addresses.Count == 0)
+            throw new ArgumentException("InterfaceOptions.Ipv4Addresses must hold at least one address (IPv4 is the only family in this slice).", nameof(Ipv4Addresses));
+        if (Ipv4Addresses.Count > 16)
+            throw new ArgumentException($"InterfaceOptions.Ipv4Addresses holds {Ipv4Addresses.Count} addresses; at most 16 are allowed.", nameof(Ipv4Addresses));
+        for (int i = 0; i < Ipv4Addresses.Count; i++)
+        {
+            var address = Ipv4Addresses[i];
+            if (!address.Address.IsUnicast || address.Address.IsLoopback)
+                throw new ArgumentException($"InterfaceOptions.Ipv4Addresses[{i}] ({address}) is not a unicast, non-loopback address.", nameof(Ipv4Addresses));
+            if (address.PrefixLength is < 1 or > 32)
+                throw new ArgumentException($"InterfaceOptions.Ipv4Addresses[{i}] ({address}) has prefix length {address.PrefixLength}; it must be between 1 and 32.", nameof(Ipv4Addresses));
+            for (int j = 0; j < i; j++)
+                if (Ipv4Addresses[j].Address == address.Address)
+                    throw new ArgumentException($"InterfaceOptions.Ipv4Addresses lists {address.Address} twice.", nameof(Ipv4Addresses));
+        }
+        if (DefaultGateway is { } gateway)
+        {
+            bool onLink = false;
+            for (int i = 0; i < Ipv4Addresses.Count && !onLink; i++)
+                onLink = Ipv4Addresses[i].Address.IsInSameSubnet(gateway, Ipv4Addresses[i].PrefixLength) && Ipv4Addresses[i].Address != gateway;
+            if (!onLink || !gateway.IsUnicast)
+                throw new ArgumentException($"InterfaceOptions.DefaultGateway {gateway} must be a unicast address in one of the assigned subnets, other than ours.", nameof(DefaultGateway));
+        }
+        if (TimeToLive == 0)
+            throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
+        if (EchoReplyQueueCapacity is < 1 or > 65536)
+            throw new ArgumentOutOfRangeException(nameof(EchoReplyQueueCapacity), EchoReplyQueueCapacity, "InterfaceOptions.EchoReplyQueueCapacity must be between 1 and 65536.");
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Wirestack.Iface;
+using Wirestack.Interop.Infrastructure;
+using Wirestack.Nic;
+using Wirestack.Testing;
+using Wirestack.Wire;
+
+namespace Wirestack.Interop.Iface;
+
+/// <summary>
+/// The <see cref="Interface"/> against the kernel: a TAP device moved into a namespace where the kernel is
+/// 10.240.0.1/24 and the Interface, driven by its poll loop on a thread of its own, is 10.240.0.2.
+/// </summary>
+public class InterfaceKernelTests
+{
+    private const string KernelCidr = "10.240.0.1/24";
+    private static readonly Ipv4Address KernelAddress = new(10, 240, 0, 1);
+    private static readonly Ipv4Address OurAddress = new(10, 240, 0, 2);
+    private static readonly MacAddress OurMac = MacAddress.Parse("02:00:0a:f0:00:02");
+
+    private static InterfaceOptions Options => new()
+    {
+        MacAddress = OurMac,
+        Ipv4Addresses = [new Ipv4InterfaceAddress(OurAddress, 24)],
+    };
+
+    [Fact]
+    public void KernelPingsTheInterfaceWithoutLoss()
+    {
+        Prerequisites.RequireTool("ping", "iputils-ping");
+        using var ns = NetworkNamespace.Create();
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsi") });
+        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
+        var iface = new Interface(tap, Options);
+        using var loop = new PollLoop(iface, step: null);
+        try
+        {
+            var ping = ns.Start("ping", "-c", "50", "-i", "0.01", "-W", "2", OurAddress.ToString());
+            Assert.True(ping.WaitForExit(30_000), "ping did not finish within 30 s");
+            string output = ping.StandardOutput.ReadToEnd();
+            loop.Stop();
+            TestContext.Current.TestOutputHelper?.WriteLine($"{output}\n{iface.Counters}\n{tap.Counters}");
+            Assert.False(loop.Failed, loop.Failure?.ToString());
+
+            Assert.Contains(" 0% packet loss", output, StringComparison.Ordinal);
+            Assert.Equal(50, iface.Counters.EchoRequestsAnswered);
+            Assert.True(iface.Counters.ArpRepliesSent >= 1);
+        }
+        finally
+        {
+            loop.Stop();
+        }
+    }
+
+    [Fact]
+    public void InterfacePingsTheKernelAndGetsEveryReply()
+    {
+        Prerequisites.RequireRoot();
+        using var ns = NetworkNamespace.Create();
+        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsi") });
+        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
+        var iface = new Interface(tap, Options);
+        const int Count = 50;
+        var sentAt = new Instant[Count + 1];
+        var rtts = new List<double>();
+        int sent = 0;
+        var nextSend = Instant.Zero;
+        byte[] data = new byte[56];
+        // Runs on the loop's thread, the Interface's only owner: sends one request every 10 ms and collects replies.
+        Instant Step(Instant now)
+        {
+            while (iface.TryDequeueEchoReply(out var reply))
+                if (reply.Source == KernelAddress && reply.Identifier == 0x5753 && reply.SequenceNumber is >= 1 and <= Count)
+                    rtts.Add((reply.ReceivedAt - sentAt[reply.SequenceNumber]).TotalMilliseconds);
+            if (sent < Count && now >= nextSend)
+            {
+                sent++;
+                sentAt[sent] = now;
+                Assert.True(iface.TrySendIcmpEcho(KernelAddress, 0x5753, (ushort)sent, data, now));
+                nextSend = now + TimeSpan.FromMilliseconds(10);
+            }
+            return sent < Count ? nextSend : Instant.MaxValue;
+        }
+        using var loop = new PollLoop(iface, Step);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && !loop.Failed && Volatile.Read(ref sent) < Count) Thread.Sleep(20);
+            Thread.Sleep(500); // the last replies
+            loop.Stop();
+            Assert.False(loop.Failed, loop.Failure?.ToString());
+            rtts.Sort();
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"{sent} sent, {rtts.Count} replies ({100.0 * (sent - rtts.Count) / Math.Max(1, sent):F0}% loss), rtt min/median/max " +
+                $"{(rtts.Count > 0 ? $"{rtts[0]:F3}/{rtts[rtts.Count / 2]:F3}/{rtts[^1]:F3}" : "-")} ms\n{iface.Counters}\n{tap.Counters}");
+
+            Assert.Equal(Count, sent);
+            Assert.Equal(Count, rtts.Count);
+            Assert.Equal(1, iface.Counters.ArpRequestsSent);
+            Assert.Equal(0, iface.Counters.TotalDropped);
+        }
+        finally
+        {
+            loop.Stop();
+        }
+    }
+}
