@@ -25,6 +25,11 @@ public sealed class InterfaceCounters
     internal long IcmpErrorsSuppressedField;
     internal long DatagramsReassembledField;
     internal long QueuedPacketsSentField;
+    internal long UdpDatagramsSentField;
+    internal long UdpDatagramsReceivedField;
+    internal long FragmentsSentField;
+    internal long IcmpErrorsReceivedField;
+    internal long PathMtuUpdatesField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -44,7 +49,7 @@ public sealed class InterfaceCounters
     /// <summary>Echo replies queued for <see cref="Interface.TryDequeueEchoReply"/>.</summary>
     public long EchoRepliesReceived => Volatile.Read(ref EchoRepliesReceivedField);
 
-    /// <summary>ICMP error messages sent (protocol unreachable).</summary>
+    /// <summary>ICMP error messages sent (protocol and port unreachable).</summary>
     public long IcmpErrorsSent => Volatile.Read(ref IcmpErrorsSentField);
 
     /// <summary>ICMP error messages the rate limiter held back.</summary>
@@ -55,6 +60,21 @@ public sealed class InterfaceCounters
 
     /// <summary>Packets that waited for address resolution and were sent once it finished.</summary>
     public long QueuedPacketsSent => Volatile.Read(ref QueuedPacketsSentField);
+
+    /// <summary>UDP datagrams accepted by <see cref="Interface.TrySendUdp"/> (sent or queued for resolution).</summary>
+    public long UdpDatagramsSent => Volatile.Read(ref UdpDatagramsSentField);
+
+    /// <summary>UDP datagrams queued on a binding for <see cref="Interface.TryReceiveUdp"/>.</summary>
+    public long UdpDatagramsReceived => Volatile.Read(ref UdpDatagramsReceivedField);
+
+    /// <summary>IPv4 fragments sent for datagrams larger than the path MTU.</summary>
+    public long FragmentsSent => Volatile.Read(ref FragmentsSentField);
+
+    /// <summary>ICMP error messages received (destination unreachable, time exceeded, parameter problem, source quench).</summary>
+    public long IcmpErrorsReceived => Volatile.Read(ref IcmpErrorsReceivedField);
+
+    /// <summary>Fragmentation-needed messages that lowered (or set) a destination's path MTU.</summary>
+    public long PathMtuUpdates => Volatile.Read(ref PathMtuUpdatesField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>
@@ -90,6 +110,8 @@ public sealed class InterfaceCounters
         text.Append("received ").Append(ReceivedFrames)
             .Append(", echo sent ").Append(EchoRequestsSent).Append(" answered ").Append(EchoRequestsAnswered)
             .Append(" replies ").Append(EchoRepliesReceived)
+            .Append(", udp sent ").Append(UdpDatagramsSent).Append(" received ").Append(UdpDatagramsReceived)
+            .Append(", fragments sent ").Append(FragmentsSent).Append(" reassembled ").Append(DatagramsReassembled)
             .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent);
         for (int i = 0; i < DroppedField.Length; i++)
         {

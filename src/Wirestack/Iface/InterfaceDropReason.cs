@@ -5,7 +5,7 @@ public enum InterfaceDropReason
 {
     /// <summary>A header did not parse; <see cref="InterfaceCounters.Malformed"/> breaks these down by <see cref="Wire.WireError"/>.</summary>
     Malformed,
-    /// <summary>An IPv4 header or ICMP checksum did not verify.</summary>
+    /// <summary>An IPv4 header or ICMP checksum did not verify (UDP checksums are <see cref="UdpBadChecksum"/>).</summary>
     BadChecksum,
     /// <summary>Addressed to another host: another MAC, another IPv4 address, or an ARP packet about other hosts.</summary>
     NotForUs,
@@ -31,10 +31,19 @@ public enum InterfaceDropReason
     NeighborQueueFull,
     /// <summary>A packet waiting for its neighbour was dropped because resolution failed after its retries.</summary>
     NeighborUnresolved,
-    /// <summary>A packet larger than the device MTU (outgoing fragmentation is not in this slice).</summary>
+    /// <summary>
+    /// A packet too large to send: an IPv4 datagram over 65535 bytes, or one that needs fragmenting while its
+    /// next hop is still being resolved (only whole packets up to the neighbour queue's packet size wait for ARP).
+    /// </summary>
     PacketTooBig,
     /// <summary>The device's transmit ring stayed full after a flush.</summary>
     TransmitRingFull,
     /// <summary>An echo reply arrived while the bounded echo-reply queue was full.</summary>
     EchoReplyQueueFull,
+    /// <summary>A UDP datagram to a port nothing is bound to (an ICMP port unreachable may have been sent).</summary>
+    NoSocket,
+    /// <summary>A UDP datagram for a binding whose receive ring had no room for it.</summary>
+    UdpQueueFull,
+    /// <summary>A UDP datagram whose length field or checksum did not verify.</summary>
+    UdpBadChecksum,
 }

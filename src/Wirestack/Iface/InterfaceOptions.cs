@@ -28,6 +28,21 @@ public sealed record InterfaceOptions
     /// <summary>Whether to answer unknown IPv4 protocols with a rate-limited ICMP protocol unreachable. Default true.</summary>
     public bool SendProtocolUnreachable { get; init; } = true;
 
+    /// <summary>How many UDP bindings may be open at once; each owns a receive ring of <see cref="UdpReceiveBufferLength"/> bytes, allocated up front. Default 16.</summary>
+    public int UdpBindingCapacity { get; init; } = 16;
+
+    /// <summary>
+    /// The bytes in each UDP binding's receive ring; every queued datagram takes its payload plus 8. A datagram
+    /// that does not fit is dropped and counted (<see cref="InterfaceDropReason.UdpQueueFull"/>). Default 64 KiB.
+    /// </summary>
+    public int UdpReceiveBufferLength { get; init; } = 64 * 1024;
+
+    /// <summary>Whether to answer UDP datagrams to unbound ports with a rate-limited ICMP port unreachable. Default true.</summary>
+    public bool SendPortUnreachable { get; init; } = true;
+
+    /// <summary>The path MTU cache fed by ICMP fragmentation-needed messages; null for its defaults. Its link MTU is always the device's.</summary>
+    public PathMtuCacheOptions? PathMtu { get; init; }
+
     /// <summary>The ARP cache; null for its defaults with queued packets sized to the device MTU.</summary>
     public NeighborCacheOptions? NeighborCache { get; init; }
 
@@ -73,5 +88,9 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
         if (EchoReplyQueueCapacity is < 1 or > 65536)
             throw new ArgumentOutOfRangeException(nameof(EchoReplyQueueCapacity), EchoReplyQueueCapacity, "InterfaceOptions.EchoReplyQueueCapacity must be between 1 and 65536.");
+        if (UdpBindingCapacity is < 0 or > 16384)
+            throw new ArgumentOutOfRangeException(nameof(UdpBindingCapacity), UdpBindingCapacity, "InterfaceOptions.UdpBindingCapacity must be between 0 and 16384 (the ephemeral port range).");
+        if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
     }
 }

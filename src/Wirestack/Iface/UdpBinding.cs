@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using Wirestack.Wire;
+
+namespace Wirestack.Iface;
+
+/// <summary>
+/// One UDP binding's state: its port and a receive queue of whole datagrams kept in a byte ring allocated once.
+/// Each record is an 8-byte header (payload length, source address, source port) and the payload, wrapping at
+/// the end of the ring, so a queue of many small datagrams or a few large ones costs the same memory.
+/// </summary>
+internal sealed class UdpBinding
+{
+    internal const int RecordHeaderLength = 8;
+    private readonly byte[] _ring;
+    private int _head;
+    private int _used;
+
+    internal UdpBinding(int ringLength) => _ring = new byte[ringLength];
+
+    internal ushort Port { get; private set; }
+
+    internal bool InUse { get; private set; }
+
+    internal int Generation { get; private set; }
+
+    internal int Count { get; private set; }
+
+    internal void Open(ushort port)
+    {
+        Port = port;
+        InUse = true;
+        Generation++;
+        if (Generation == 0) Generation = 1;
+        _head = 0;
+        _used = 0;
+        Count = 0;
+    }
+
+    internal void Close()
+    {
+        InUse = false;
+        _head = 0;
+        _used = 0;
+        Count = 0;
+    }
+
+    internal bool TryEnqueue(Ipv4Address source, ushort sourcePort, ReadOnlySpan<byte> payload)
+    {
+        int needed = RecordHeaderLength + payload.Length;
+        if (needed > _ring.Length - _used) return false;
+        Span<byte> header = stackalloc byte[RecordHeaderLength];
+        BinaryPrimitives.WriteUInt16BigEndian(header, (ushort)payload.Length);
+        source.WriteTo(header[2..]);
+        BinaryPrimitives.WriteUInt16BigEndian(header[6..], sourcePort);
+        int tail = Wrap(_head + _used);
+        tail = Write(tail, header);
+        Write(tail, payload);
+        _used += needed;
+        Count++;
+        return true;
+    }
+
+    // A buffer shorter than the datagram gets its first bytes and the rest is discarded, as recv(2) does.
+    internal bool TryDequeue(Span<byte> buffer, out int length, out Ipv4Address source, out ushort sourcePort)
+    {
+        if (Count == 0)
+        {
+            length = 0;
+            source = default;
+            sourcePort = 0;
+            return false;
+        }
+        Span<byte> header = stackalloc byte[RecordHeaderLength];
+        int position = Read(_head, header);
+        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(header);
+        source = Ipv4Address.Read(header[2..]);
+        sourcePort = BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+        length = Math.Min(payloadLength, buffer.Length);
+        Read(position, buffer[..length]);
+        _head = Wrap(_head + RecordHeaderLength + payloadLength);
+        _used -= RecordHeaderLength + payloadLength;
+        Count--;
+        if (Count == 0) _head = 0;
+        return true;
+    }
+
+    private int Wrap(int position) => position >= _ring.Length ? position - _ring.Length : position;
+
+    private int Write(int position, ReadOnlySpan<byte> data)
+    {
+        int first = Math.Min(data.Length, _ring.Length - position);
+        data[..first].CopyTo(_ring.AsSpan(position));
+        data[first..].CopyTo(_ring);
+        return Wrap(position + data.Length);
+    }
+
+    private int Read(int position, Span<byte> data)
+    {
+        int first = Math.Min(data.Length, _ring.Length - position);
+        _ring.AsSpan(position, first).CopyTo(data);
+        _ring.AsSpan(0, data.Length - first).CopyTo(data[first..]);
+        return Wrap(position + data.Length);
+    }
+}
