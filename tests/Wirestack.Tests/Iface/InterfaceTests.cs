@@ -3,46 +3,12 @@ using Wirestack.Link;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
+using static Wirestack.Tests.Iface.InterfaceTestBed;
 
 namespace Wirestack.Tests.Iface;
 
 public class InterfaceTests
 {
-    private static readonly Instant T0 = Instant.FromMicroseconds(1_000_000_000);
-    private static readonly MacAddress MacA = MacAddress.Parse("02:00:00:00:00:0a");
-    private static readonly MacAddress MacB = MacAddress.Parse("02:00:00:00:00:0b");
-    private static readonly Ipv4Address AddressA = new(10, 0, 0, 1);
-    private static readonly Ipv4Address AddressB = new(10, 0, 0, 2);
-    private static readonly byte[] Data = "abcdefghijklmnopqrstuvwxyz012345"u8.ToArray();
-
-    private static InterfaceOptions OptionsFor(MacAddress mac, Ipv4Address address) => new()
-    {
-        MacAddress = mac,
-        Ipv4Addresses = [new Ipv4InterfaceAddress(address, 24)],
-    };
-
-    private static (Interface A, Interface B) Pair()
-    {
-        var (first, second) = PipeDevice.CreatePair();
-        return (new Interface(first, OptionsFor(MacA, AddressA)), new Interface(second, OptionsFor(MacB, AddressB)));
-    }
-
-    // The other end of B's cable, driven by hand.
-    private static (PipeDevice Raw, Interface B) RawAndB()
-    {
-        var (raw, second) = PipeDevice.CreatePair();
-        return (raw, new Interface(second, OptionsFor(MacB, AddressB)));
-    }
-
-    private static void Pump(Interface a, Interface b, Instant now, int rounds = 4)
-    {
-        for (int i = 0; i < rounds; i++)
-        {
-            a.Poll(now);
-            b.Poll(now);
-        }
-    }
-
     [Fact]
     public void ArpResolvesThenEchoIsAnsweredBothWays()
     {
@@ -323,14 +289,6 @@ public class InterfaceTests
         byte[] frame = new byte[1514];
         int length = writer(frame, MacB, AddressA, destination, 1, 1, Data);
         return frame[..length];
-    }
-
-    private static void Send(PipeDevice raw, ReadOnlySpan<byte> frame)
-    {
-        Assert.True(raw.TryGetTransmitSlot(out var slot));
-        frame.CopyTo(slot);
-        raw.CommitTransmit(frame.Length);
-        raw.Flush();
     }
 
     private static int WriteEcho(byte[] frame, MacAddress destinationMac, Ipv4Address source, Ipv4Address destination, ushort id, ushort seq, ReadOnlySpan<byte> data)

@@ -3,40 +3,18 @@ using Wirestack.Link;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
+using static Wirestack.Tests.Iface.InterfaceTestBed;
 
 namespace Wirestack.Tests.Iface;
 
 public class UdpInterfaceTests
 {
-    private static readonly Instant T0 = Instant.FromMicroseconds(1_000_000_000);
-    private static readonly MacAddress MacA = MacAddress.Parse("02:00:00:00:00:0a");
-    private static readonly MacAddress MacB = MacAddress.Parse("02:00:00:00:00:0b");
-    private static readonly Ipv4Address AddressA = new(10, 0, 0, 1);
-    private static readonly Ipv4Address AddressB = new(10, 0, 0, 2);
-    private static readonly byte[] Data = "abcdefghijklmnopqrstuvwxyz012345"u8.ToArray();
-
-    private static InterfaceOptions OptionsFor(MacAddress mac, Ipv4Address address) => new()
+    // Small bindings keep the queue-full and wrap-around cases quick to reach.
+    private static InterfaceOptions SmallUdp(InterfaceOptions options) => options with
     {
-        MacAddress = mac,
-        Ipv4Addresses = [new Ipv4InterfaceAddress(address, 24)],
         UdpBindingCapacity = 4,
         UdpReceiveBufferLength = 32 * 1024,
     };
-
-    private static (Interface A, Interface B) Pair()
-    {
-        var (first, second) = PipeDevice.CreatePair();
-        return (new Interface(first, OptionsFor(MacA, AddressA)), new Interface(second, OptionsFor(MacB, AddressB)));
-    }
-
-    private static void Pump(Interface a, Interface b, Instant now, int rounds = 4)
-    {
-        for (int i = 0; i < rounds; i++)
-        {
-            a.Poll(now);
-            b.Poll(now);
-        }
-    }
 
     private static byte[] Pattern(int length, int seed)
     {
@@ -48,7 +26,7 @@ public class UdpInterfaceTests
     [Fact]
     public void DatagramsGoBothWaysIncludingFragmentedOnes()
     {
-        var (a, b) = Pair();
+        var (a, b) = Pair(SmallUdp);
         Assert.True(a.TryBindUdp(5000, out var ha));
         Assert.True(b.TryBindUdp(6000, out var hb));
         // The first small datagram waits for ARP; the 8 KB one must wait until B is resolved.
@@ -89,7 +67,7 @@ public class UdpInterfaceTests
     [Fact]
     public void LargeEchoIsFragmentedBothWays()
     {
-        var (a, b) = Pair();
+        var (a, b) = Pair(SmallUdp);
         Assert.True(a.TrySendIcmpEcho(AddressB, 1, 1, Data, T0));
         Pump(a, b, T0);
         Assert.True(a.TryDequeueEchoReply(out _));
@@ -107,7 +85,7 @@ public class UdpInterfaceTests
     [Fact]
     public void UnboundPortIsCountedAndAnsweredWithPortUnreachable()
     {
-        var (a, b) = Pair();
+        var (a, b) = Pair(SmallUdp);
         Assert.True(a.TryBindUdp(5000, out var ha));
         Assert.True(a.TrySendUdp(ha, AddressB, 7777, Data, T0));
         Pump(a, b, T0);
@@ -127,7 +105,7 @@ public class UdpInterfaceTests
     [Fact]
     public void FullReceiveRingDropsAndCounts()
     {
-        var (a, b) = Pair();
+        var (a, b) = Pair(SmallUdp);
         Assert.True(a.TryBindUdp(5000, out var ha));
         Assert.True(b.TryBindUdp(6000, out var hb));
         Assert.True(a.TrySendUdp(ha, AddressB, 6000, Data, T0));
@@ -164,7 +142,7 @@ public class UdpInterfaceTests
     [Fact]
     public void BindingsConflictAndEphemeralPortsAreUnique()
     {
-        var (a, _) = Pair();
+        var (a, _) = Pair(SmallUdp);
         Assert.True(a.TryBindUdp(53, out var fixedPort));
         Assert.False(a.TryBindUdp(53, out _));
         Assert.True(a.TryBindUdp(0, out var first));
@@ -189,7 +167,7 @@ public class UdpInterfaceTests
     [Fact]
     public void BadUdpChecksumIsCounted()
     {
-        var (raw, b) = RawAndB();
+        var (raw, b) = RawAndB(SmallUdp);
         Assert.True(b.TryBindUdp(6000, out var hb));
         byte[] udp = new byte[8 + Data.Length];
         new UdpRepr(1234, 6000, Data.Length).Emit(udp, Data, InternetChecksum.PseudoHeaderSum(AddressA, AddressB, IpProtocol.Udp, udp.Length));
@@ -205,7 +183,7 @@ public class UdpInterfaceTests
     [Fact]
     public void FragmentationNeededLowersThePathMtuAndLaterDatagramsFitIt()
     {
-        var (raw, b) = RawAndB();
+        var (raw, b) = RawAndB(SmallUdp);
         Send(raw, BuildArp(MacA, AddressA, AddressB)); // B learns A
         b.Poll(T0);
         raw.ReleaseReceived(raw.Receive());
@@ -244,7 +222,7 @@ public class UdpInterfaceTests
     [Fact]
     public void SteadyStateUdpAllocatesNothing()
     {
-        var (a, b) = Pair();
+        var (a, b) = Pair(SmallUdp);
         Assert.True(a.TryBindUdp(5000, out var ha));
         Assert.True(b.TryBindUdp(6000, out var hb));
         byte[] buffer = new byte[9000];
@@ -270,20 +248,6 @@ public class UdpInterfaceTests
         Assert.True(received >= 20_000, $"{received} echoed");
         Assert.Equal(0, a.Counters.TotalDropped);
         Assert.Equal(0, b.Counters.TotalDropped);
-    }
-
-    private static (PipeDevice Raw, Interface B) RawAndB()
-    {
-        var (raw, second) = PipeDevice.CreatePair();
-        return (raw, new Interface(second, OptionsFor(MacB, AddressB)));
-    }
-
-    private static void Send(PipeDevice raw, ReadOnlySpan<byte> frame)
-    {
-        Assert.True(raw.TryGetTransmitSlot(out var slot));
-        frame.CopyTo(slot);
-        raw.CommitTransmit(frame.Length);
-        raw.Flush();
     }
 
     private static int WriteIpv4(byte[] frame, Ipv4Address source, Ipv4Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload)
