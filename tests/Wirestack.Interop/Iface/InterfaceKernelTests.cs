@@ -4,6 +4,7 @@ using Wirestack.Interop.Infrastructure;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
+using static Wirestack.Interop.Iface.TapKernelLink;
 
 namespace Wirestack.Interop.Iface;
 
@@ -13,25 +14,12 @@ namespace Wirestack.Interop.Iface;
 /// </summary>
 public class InterfaceKernelTests
 {
-    private const string KernelCidr = "10.240.0.1/24";
-    private static readonly Ipv4Address KernelAddress = new(10, 240, 0, 1);
-    private static readonly Ipv4Address OurAddress = new(10, 240, 0, 2);
-    private static readonly MacAddress OurMac = MacAddress.Parse("02:00:0a:f0:00:02");
-
-    private static InterfaceOptions Options => new()
-    {
-        MacAddress = OurMac,
-        Ipv4Addresses = [new Ipv4InterfaceAddress(OurAddress, 24)],
-    };
-
     [Fact]
     public void KernelPingsTheInterfaceWithoutLoss()
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
-        using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsi") });
-        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
-        var iface = new Interface(tap, Options);
+        using var link = TapKernelLink.Create("wsi");
+        var (ns, tap, iface) = link;
         using var loop = new PollLoop(iface, step: null);
         try
         {
@@ -56,10 +44,8 @@ public class InterfaceKernelTests
     public void InterfacePingsTheKernelAndGetsEveryReply()
     {
         Prerequisites.RequireRoot();
-        using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsi") });
-        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
-        var iface = new Interface(tap, Options);
+        using var link = TapKernelLink.Create("wsi");
+        var (ns, tap, iface) = link;
         const int Count = 50;
         var sentAt = new Instant[Count + 1];
         var rtts = new List<double>();

@@ -4,6 +4,7 @@ using Wirestack.Interop.Infrastructure;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
+using static Wirestack.Interop.Iface.TapKernelLink;
 
 namespace Wirestack.Interop.Iface;
 
@@ -13,19 +14,9 @@ namespace Wirestack.Interop.Iface;
 /// </summary>
 public class InterfaceUdpKernelTests
 {
-    private const string KernelCidr = "10.240.0.1/24";
     private const ushort OurPort = 6000;
     private const ushort KernelPort = 7000;
-    private static readonly Ipv4Address KernelAddress = new(10, 240, 0, 1);
-    private static readonly Ipv4Address OurAddress = new(10, 240, 0, 2);
-    private static readonly MacAddress OurMac = MacAddress.Parse("02:00:0a:f0:00:02");
     private static readonly int[] Sizes = [1, 100, 1472, 1473, 4000, 8192];
-
-    private static InterfaceOptions Options => new()
-    {
-        MacAddress = OurMac,
-        Ipv4Addresses = [new Ipv4InterfaceAddress(OurAddress, 24)],
-    };
 
     // The same bytes on both sides: the length picks the pattern, so either end can check what it got.
     private const string PythonPattern = "p=lambda n: bytes((i*7+n)%256 for i in range(n));";
@@ -41,10 +32,8 @@ public class InterfaceUdpKernelTests
     public void KernelSocketGetsItsDatagramsEchoedByABinding()
     {
         string python = Prerequisites.RequireTool("python3", "python3");
-        using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsu") });
-        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
-        var iface = new Interface(tap, Options);
+        using var link = TapKernelLink.Create("wsu");
+        var (ns, tap, iface) = link;
         Assert.True(iface.TryBindUdp(OurPort, out var handle));
         byte[] buffer = new byte[65536];
         long echoed = 0;
@@ -83,10 +72,8 @@ public class InterfaceUdpKernelTests
     public void BindingGetsItsDatagramsEchoedByAKernelSocket()
     {
         string python = Prerequisites.RequireTool("python3", "python3");
-        using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsu") });
-        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
-        var iface = new Interface(tap, Options);
+        using var link = TapKernelLink.Create("wsu");
+        var (ns, tap, iface) = link;
         Assert.True(iface.TryBindUdp(0, out var handle));
         ushort ourPort = iface.GetUdpPort(handle);
         string script = "import socket;" + PythonPattern +
@@ -141,10 +128,8 @@ public class InterfaceUdpKernelTests
     public void KernelPingsWith4000BytesWithoutLoss()
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
-        using var ns = NetworkNamespace.Create();
-        using var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName("wsu") });
-        NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);
-        var iface = new Interface(tap, Options);
+        using var link = TapKernelLink.Create("wsu");
+        var (ns, tap, iface) = link;
         using var loop = new PollLoop(iface, step: null);
         try
         {
