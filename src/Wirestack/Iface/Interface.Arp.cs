@@ -1,0 +1,100 @@
+using Wirestack.Ip;
+using Wirestack.Link;
+using Wirestack.Nic;
+using Wirestack.Wire;
+
+namespace Wirestack.Iface;
+
+// ARP: answering requests for our addresses, learning neighbours, and resolving next hops.
+public sealed partial class Interface
+{
+    private void ProcessArp(ReadOnlySpan<byte> payload, Instant now)
+    {
+        var error = ArpPacket.TryParse(payload, out var packet);
+        ArpRepr arp = default;
+        if (error == WireError.None) error = ArpRepr.Parse(packet, out arp);
+        if (error != WireError.None)
+        {
+            Counters.DropMalformed(error);
+            return;
+        }
+        var senderMac = arp.SenderHardwareAddress;
+        var sender = arp.SenderProtocolAddress;
+        if (senderMac.IsMulticast || senderMac == MacAddress.Zero)
+        {
+            Counters.DropMalformed(WireError.BadAddress);
+            return;
+        }
+        if (IndexOfAddress(sender) >= 0)
+        {
+            // Someone else claims one of our addresses (or our own frame came back): never learn it.
+            Counters.Drop(InterfaceDropReason.NotForUs);
+            return;
+        }
+        bool forUs = IndexOfAddress(arp.TargetProtocolAddress) >= 0;
+        // An ARP probe (RFC 5227) has sender 0.0.0.0: nothing to learn, but a request for us is still answered.
+        if (sender.IsUnicast && !IsBroadcastFor(sender))
+        {
+            var evidence = !forUs ? NeighborEvidence.ArpOther
+                : arp.Operation == ArpOperation.Request ? NeighborEvidence.ArpRequestForUs : NeighborEvidence.ArpReply;
+            if (_neighbors.Learn(sender, senderMac, now, evidence)) DrainQueue(sender);
+        }
+        if (!forUs)
+        {
+            Counters.Drop(InterfaceDropReason.NotForUs);
+            return;
+        }
+        if (arp.Operation == ArpOperation.Request
+            && SendArp(ArpOperation.Reply, senderMac, arp.TargetProtocolAddress, senderMac, sender))
+            Counters.ArpRepliesSentField++;
+    }
+
+    private void DrainQueue(Ipv4Address neighbor)
+    {
+        while (_neighbors.TryDequeue(neighbor, out var mac, out var packet))
+        {
+            // A full ring drops (and counts) this packet; the loop still empties the queue, which is bounded.
+            if (!TryGetTransmitSlot(out var slot)) continue;
+            WriteEthernetHeader(slot, mac, EtherType.Ipv4);
+            packet.CopyTo(slot[EthernetHeaderLength..]);
+            Commit(slot, EthernetHeaderLength + packet.Length);
+            Counters.QueuedPacketsSentField++;
+        }
+    }
+
+    private void SyncNeighborDrops()
+    {
+        var counters = _neighbors.Counters;
+        long queueFull = counters.PacketsDroppedQueueFull;
+        long unresolved = counters.PacketsDroppedUnresolved;
+        long tooLong = counters.PacketsDroppedTooLong;
+        Counters.DroppedField[(int)InterfaceDropReason.NeighborQueueFull] += queueFull - _seenQueueFull;
+        Counters.DroppedField[(int)InterfaceDropReason.NeighborUnresolved] += unresolved - _seenUnresolved;
+        Counters.DroppedField[(int)InterfaceDropReason.PacketTooBig] += tooLong - _seenTooLong;
+        _seenQueueFull = queueFull;
+        _seenUnresolved = unresolved;
+        _seenTooLong = tooLong;
+    }
+
+    private void SendArpRequest(Ipv4Address target, MacAddress destination)
+    {
+        if (SendArp(ArpOperation.Request, destination, SelectSource(target), MacAddress.Zero, target))
+            Counters.ArpRequestsSentField++;
+    }
+
+    private bool SendArp(ArpOperation operation, MacAddress destination, Ipv4Address sender, MacAddress targetMac, Ipv4Address target)
+    {
+        if (!TryGetTransmitSlot(out var slot)) return false;
+        WriteEthernetHeader(slot, destination, EtherType.Arp);
+        new ArpRepr
+        {
+            Operation = operation,
+            SenderHardwareAddress = _mac,
+            SenderProtocolAddress = sender,
+            TargetHardwareAddress = targetMac,
+            TargetProtocolAddress = target,
+        }.Emit(slot[EthernetHeaderLength..]);
+        Commit(slot, EthernetHeaderLength + ArpPacket.EthernetIpv4Length);
+        return true;
+    }
+}

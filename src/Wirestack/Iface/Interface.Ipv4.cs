@@ -1,0 +1,200 @@
+using Wirestack.Ip;
+using Wirestack.Link;
+using Wirestack.Nic;
+using Wirestack.Wire;
+
+namespace Wirestack.Iface;
+
+// IPv4: receive validation and reassembly, delivery by protocol, routing, resolution and fragmentation on send.
+public sealed partial class Interface
+{
+    private void ProcessIpv4(ReadOnlySpan<byte> payload, Instant now)
+    {
+        var error = Ipv4Packet.TryParse(payload, out var packet);
+        if (error != WireError.None)
+        {
+            Counters.DropMalformed(error);
+            return;
+        }
+        if (!packet.VerifyChecksum())
+        {
+            Counters.Drop(InterfaceDropReason.BadChecksum);
+            return;
+        }
+        var source = packet.Source;
+        if (source.IsMulticast || source.IsBroadcast || source.IsLoopback)
+        {
+            Counters.DropMalformed(WireError.BadAddress);
+            return;
+        }
+        var destination = packet.Destination;
+        int local = IndexOfAddress(destination);
+        if (local < 0 && !IsBroadcastFor(destination))
+        {
+            Counters.Drop(InterfaceDropReason.NotForUs);
+            return;
+        }
+        if (!packet.IsFragment)
+        {
+            Deliver(source, destination, local, packet.Protocol, packet.Payload, packet.Buffer, now);
+            return;
+        }
+        var outcome = _reassembler.Accept(Fragment.FromIpv4(packet), now, out var datagram);
+        switch (outcome)
+        {
+            case FragmentOutcome.Complete:
+                Counters.DatagramsReassembledField++;
+                try
+                {
+                    // No quote for errors: RFC 1122 sends none for fragments, and the whole datagram is gone.
+                    Deliver(source, destination, local, datagram.UpperLayerProtocol, datagram.Payload, default, now);
+                }
+                finally
+                {
+                    _reassembler.Release(datagram.Handle);
+                }
+                break;
+            case FragmentOutcome.Incomplete:
+            case FragmentOutcome.Duplicate:
+                break;
+            case FragmentOutcome.TooLarge:
+            case FragmentOutcome.PoolFull:
+                Counters.Drop(InterfaceDropReason.ReassemblyFull);
+                break;
+            default:
+                Counters.Drop(InterfaceDropReason.BadFragment);
+                break;
+        }
+    }
+
+    // local is the index of the address the datagram was sent to, or -1 for a broadcast.
+    private void Deliver(Ipv4Address source, Ipv4Address destination, int local, IpProtocol protocol, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> original, Instant now)
+    {
+        switch (protocol)
+        {
+            case IpProtocol.Icmp:
+                ProcessIcmp(source, local, payload, now);
+                return;
+            case IpProtocol.Udp:
+                ProcessUdp(source, destination, local, payload, original, now);
+                return;
+        }
+        Counters.Drop(InterfaceDropReason.UnsupportedProtocol);
+        if (_sendProtocolUnreachable) SendUnreachable(source, local, Icmpv4UnreachableCode.ProtocolUnreachable, original, now);
+    }
+
+    // Routes, resolves and sends one IPv4 datagram carrying an ICMP message or a UDP datagram (by protocol; the
+    // other repr is ignored), fragmenting it when it is larger than the path MTU.
+    private bool SendIpv4(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, int upperLength,
+        in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, Instant now)
+    {
+        if (upperLength > MaxUpperLayerLength)
+        {
+            Counters.Drop(InterfaceDropReason.PacketTooBig);
+            return false;
+        }
+        if (!_routes.TryLookup(destination, now, out var nextHop))
+        {
+            Counters.Drop(InterfaceDropReason.NoRoute);
+            return false;
+        }
+        if (source.IsUnspecified) source = SelectSource(nextHop);
+        var ip = new Ipv4Repr(source, destination, protocol, upperLength, _timeToLive)
+        {
+            Identification = _nextIdentification++,
+        };
+        int packetLength = Ipv4HeaderLength + upperLength;
+        // The cache is empty until a router reports a narrower path, and then it answers with at most the link MTU.
+        int mtu = _pathMtu.Count == 0 ? _mtu : _pathMtu.GetMtu(destination, now);
+        var lookup = _neighbors.Lookup(nextHop, now);
+        switch (lookup.Result)
+        {
+            case NeighborLookupResult.Found:
+                if (packetLength > mtu) return SendFragments(lookup.Mac, ip, icmp, udp, payload, mtu);
+                if (!TryGetTransmitSlot(out var slot)) return false;
+                WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv4);
+                ip.Emit(slot[EthernetHeaderLength..]);
+                EmitUpperLayer(slot.Slice(EthernetHeaderLength + Ipv4HeaderLength, upperLength), ip, icmp, udp, payload);
+                Commit(slot, EthernetHeaderLength + packetLength);
+                return true;
+            case NeighborLookupResult.SendRequest:
+                SendArpRequest(nextHop, MacAddress.Broadcast);
+                return Queue(nextHop, ip, icmp, udp, payload, packetLength, mtu, now);
+            case NeighborLookupResult.Pending:
+                return Queue(nextHop, ip, icmp, udp, payload, packetLength, mtu, now);
+            default:
+                Counters.Drop(InterfaceDropReason.NeighborTableFull);
+                return false;
+        }
+    }
+
+    private static void EmitUpperLayer(Span<byte> buffer, in Ipv4Repr ip, in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload)
+    {
+        if (ip.Protocol == IpProtocol.Udp) udp.Emit(buffer, payload, ip.PseudoHeaderSum());
+        else icmp.Emit(buffer, payload);
+    }
+
+    // The whole message is built once in a scratch buffer, because its checksum covers every fragment; each
+    // fragment is then one header and one copy straight into a transmit slot. All fragments share the datagram's
+    // Identification. A fragment that finds the ring full is dropped (and counted), and so is the datagram.
+    private bool SendFragments(MacAddress mac, Ipv4Repr ip, in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, int mtu)
+    {
+        var message = _datagramScratch.AsSpan(0, ip.PayloadLength);
+        EmitUpperLayer(message, ip, icmp, udp, payload);
+        foreach (var fragment in Fragmenter.ForIpv4(message.Length, mtu))
+        {
+            if (!TryGetTransmitSlot(out var slot)) return false;
+            ip.PayloadLength = fragment.Length;
+            ip.FragmentOffset = fragment.Offset;
+            ip.MoreFragments = fragment.MoreFragments;
+            WriteEthernetHeader(slot, mac, EtherType.Ipv4);
+            ip.Emit(slot[EthernetHeaderLength..]);
+            message.Slice(fragment.Offset, fragment.Length).CopyTo(slot[(EthernetHeaderLength + Ipv4HeaderLength)..]);
+            Commit(slot, EthernetHeaderLength + Ipv4HeaderLength + fragment.Length);
+            Counters.FragmentsSentField++;
+        }
+        return true;
+    }
+
+    private bool Queue(Ipv4Address nextHop, in Ipv4Repr ip, in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, int packetLength, int mtu, Instant now)
+    {
+        // Only whole packets wait for resolution: a datagram that needs fragments is dropped (resolution still
+        // started, so the next one goes out), which keeps the bounded queue one packet per slot.
+        if (packetLength > mtu || packetLength > _scratch.Length)
+        {
+            Counters.Drop(InterfaceDropReason.PacketTooBig);
+            return false;
+        }
+        var packet = _scratch.AsSpan(0, packetLength);
+        ip.Emit(packet);
+        EmitUpperLayer(packet[Ipv4HeaderLength..], ip, icmp, udp, payload);
+        bool queued = _neighbors.TryQueue(nextHop, packet, now);
+        SyncNeighborDrops();
+        return queued;
+    }
+
+    private int IndexOfAddress(Ipv4Address address)
+    {
+        var addresses = _addresses;
+        for (int i = 0; i < addresses.Length; i++)
+            if (addresses[i].Address == address) return i;
+        return -1;
+    }
+
+    private bool IsBroadcastFor(Ipv4Address address)
+    {
+        if (address.IsBroadcast) return true;
+        var addresses = _addresses;
+        for (int i = 0; i < addresses.Length; i++)
+            if (addresses[i].PrefixLength < 31 && addresses[i].SubnetBroadcast == address) return true;
+        return false;
+    }
+
+    private Ipv4Address SelectSource(Ipv4Address nextHop)
+    {
+        var addresses = _addresses;
+        for (int i = 0; i < addresses.Length; i++)
+            if (addresses[i].Address.IsInSameSubnet(nextHop, addresses[i].PrefixLength)) return addresses[i].Address;
+        return addresses[0].Address;
+    }
+}
