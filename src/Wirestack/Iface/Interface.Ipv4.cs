@@ -76,7 +76,8 @@ public sealed partial class Interface
                 ProcessIcmp(source, local, payload, now);
                 return;
             case IpProtocol.Udp:
-                ProcessUdp(source, destination, local, payload, original, now);
+                if (!ProcessUdp(source, destination, payload) && _sendPortUnreachable)
+                    SendUnreachable(source, local, Icmpv4UnreachableCode.PortUnreachable, original, now);
                 return;
         }
         Counters.Drop(InterfaceDropReason.UnsupportedProtocol);

@@ -78,10 +78,25 @@ public sealed partial class Interface
     /// <param name="data">The payload; at most 65507 bytes.</param>
     /// <param name="now">The current time.</param>
     /// <returns>True when the datagram was written or queued; false when it was dropped (and counted) or the handle is closed.</returns>
-    public bool TrySendUdp(UdpHandle handle, Ipv4Address destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
+    public bool TrySendUdp(UdpHandle handle, IpAddress destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
     {
         if (!TryGetBinding(handle, out var binding)) return false;
-        if (destinationPort == 0 || !destination.IsUnicast || destination.IsLoopback || IndexOfAddress(destination) >= 0 || IsBroadcastFor(destination))
+        if (destinationPort == 0)
+        {
+            Counters.Drop(InterfaceDropReason.NoRoute);
+            return false;
+        }
+        if (!SendUdpDatagram(binding, destination, destinationPort, data, now)) return false;
+        Counters.UdpDatagramsSentField++;
+        return true;
+    }
+
+    // Sends one datagram from a binding by the destination's family; the caller has checked the handle and port.
+    private bool SendUdpDatagram(UdpBinding binding, IpAddress destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
+    {
+        if (destination.IsIpv6) return SendUdpIpv6(binding, destination.AsIpv6, destinationPort, data, now);
+        var v4 = destination.AsIpv4;
+        if (!v4.IsUnicast || v4.IsLoopback || IndexOfAddress(v4) >= 0 || IsBroadcastFor(v4))
         {
             Counters.Drop(InterfaceDropReason.NoRoute);
             return false;
@@ -92,9 +107,19 @@ public sealed partial class Interface
             return false;
         }
         var udp = new UdpRepr(binding.Port, destinationPort, data.Length);
-        if (!SendIpv4(default, destination, IpProtocol.Udp, udp.BufferLength, default, udp, data, now)) return false;
-        Counters.UdpDatagramsSentField++;
-        return true;
+        return SendIpv4(default, v4, IpProtocol.Udp, udp.BufferLength, default, udp, data, now);
+    }
+
+    // IPv6 is not configured in this slice: every IPv6 destination is unroutable.
+    private bool SendUdpIpv6(UdpBinding binding, Ipv6Address destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
+    {
+        _ = binding;
+        _ = destination;
+        _ = destinationPort;
+        _ = data;
+        _ = now;
+        Counters.Drop(InterfaceDropReason.NoRoute);
+        return false;
     }
 
     /// <summary>
@@ -107,7 +132,7 @@ public sealed partial class Interface
     /// <param name="source">The sender's address.</param>
     /// <param name="sourcePort">The sender's port.</param>
     /// <returns>False when nothing is waiting or the handle is closed.</returns>
-    public bool TryReceiveUdp(UdpHandle handle, Span<byte> buffer, out int length, out Ipv4Address source, out ushort sourcePort)
+    public bool TryReceiveUdp(UdpHandle handle, Span<byte> buffer, out int length, out IpAddress source, out ushort sourcePort)
     {
         if (TryGetBinding(handle, out var binding)) return binding.TryDequeue(buffer, out length, out source, out sourcePort);
         length = 0;
@@ -127,31 +152,34 @@ public sealed partial class Interface
         return false;
     }
 
-    private void ProcessUdp(Ipv4Address source, Ipv4Address destination, int local, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> original, Instant now)
+    // Validates a received UDP datagram and queues it on the binding for its port. Returns false only when no
+    // binding wants it, so that the caller can answer with its family's port unreachable; every other outcome is
+    // counted here.
+    private bool ProcessUdp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> payload)
     {
         var error = UdpPacket.TryParse(payload, out var packet);
         if (error != WireError.None)
         {
             Counters.DropMalformed(error);
-            return;
+            return true;
         }
         var pseudoHeader = InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Udp, packet.Length);
         if (UdpRepr.Parse(packet, pseudoHeader, out var udp) != WireError.None)
         {
             Counters.Drop(InterfaceDropReason.UdpBadChecksum);
-            return;
+            return true;
         }
         if (!_udpPorts.TryGetValue(udp.DestinationPort, out int index))
         {
             Counters.Drop(InterfaceDropReason.NoSocket);
-            if (_sendPortUnreachable) SendUnreachable(source, local, Icmpv4UnreachableCode.PortUnreachable, original, now);
-            return;
+            return false;
         }
         if (!_udpBindings[index].TryEnqueue(source, udp.SourcePort, packet.Payload))
         {
             Counters.Drop(InterfaceDropReason.UdpQueueFull);
-            return;
+            return true;
         }
         Counters.UdpDatagramsReceivedField++;
+        return true;
     }
 }

@@ -110,6 +110,7 @@ public sealed partial class Interface
         _udpPorts = new Dictionary<ushort, int>(options.UdpBindingCapacity);
         _scratch = new byte[_mtu];
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
+        _memberships = new MulticastMembership[options.MulticastGroupCapacity];
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -182,9 +183,8 @@ public sealed partial class Interface
             return;
         }
         var destination = ethernet.Destination;
-        if (destination != _mac && !destination.IsBroadcast)
+        if (destination != _mac && !destination.IsBroadcast && !(destination.IsMulticast && AcceptsMulticastMac(destination)))
         {
-            // No multicast groups are joined in this slice, so every other group address is someone else's.
             Counters.Drop(InterfaceDropReason.NotForUs);
             return;
         }

@@ -32,13 +32,16 @@ public sealed record InterfaceOptions
     public int UdpBindingCapacity { get; init; } = 16;
 
     /// <summary>
-    /// The bytes in each UDP binding's receive ring; every queued datagram takes its payload plus 8. A datagram
+    /// The bytes in each UDP binding's receive ring; every queued datagram takes its payload plus 20. A datagram
     /// that does not fit is dropped and counted (<see cref="InterfaceDropReason.UdpQueueFull"/>). Default 64 KiB.
     /// </summary>
     public int UdpReceiveBufferLength { get; init; } = 64 * 1024;
 
     /// <summary>Whether to answer UDP datagrams to unbound ports with a rate-limited ICMP port unreachable. Default true.</summary>
     public bool SendPortUnreachable { get; init; } = true;
+
+    /// <summary>How many multicast groups (of both families, including those the stack joins itself) may be joined at once. Default 32.</summary>
+    public int MulticastGroupCapacity { get; init; } = 32;
 
     /// <summary>The path MTU cache fed by ICMP fragmentation-needed messages; null for its defaults. Its link MTU is always the device's.</summary>
     public PathMtuCacheOptions? PathMtu { get; init; }
@@ -90,6 +93,8 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(EchoReplyQueueCapacity), EchoReplyQueueCapacity, "InterfaceOptions.EchoReplyQueueCapacity must be between 1 and 65536.");
         if (UdpBindingCapacity is < 0 or > 16384)
             throw new ArgumentOutOfRangeException(nameof(UdpBindingCapacity), UdpBindingCapacity, "InterfaceOptions.UdpBindingCapacity must be between 0 and 16384 (the ephemeral port range).");
+        if (MulticastGroupCapacity is < 0 or > 4096)
+            throw new ArgumentOutOfRangeException(nameof(MulticastGroupCapacity), MulticastGroupCapacity, "InterfaceOptions.MulticastGroupCapacity must be between 0 and 4096.");
         if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
     }

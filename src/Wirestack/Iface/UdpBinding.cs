@@ -5,12 +5,12 @@ namespace Wirestack.Iface;
 
 /// <summary>
 /// One UDP binding's state: its port and a receive queue of whole datagrams kept in a byte ring allocated once.
-/// Each record is an 8-byte header (payload length, source address, source port) and the payload, wrapping at
+/// Each record is a 20-byte header (payload length, source address in its 16-byte form, source port) and the payload, wrapping at
 /// the end of the ring, so a queue of many small datagrams or a few large ones costs the same memory.
 /// </summary>
 internal sealed class UdpBinding
 {
-    internal const int RecordHeaderLength = 8;
+    internal const int RecordHeaderLength = 20;
     private readonly byte[] _ring;
     private int _head;
     private int _used;
@@ -44,14 +44,14 @@ internal sealed class UdpBinding
         Count = 0;
     }
 
-    internal bool TryEnqueue(Ipv4Address source, ushort sourcePort, ReadOnlySpan<byte> payload)
+    internal bool TryEnqueue(IpAddress source, ushort sourcePort, ReadOnlySpan<byte> payload)
     {
         int needed = RecordHeaderLength + payload.Length;
         if (needed > _ring.Length - _used) return false;
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         BinaryPrimitives.WriteUInt16BigEndian(header, (ushort)payload.Length);
-        source.WriteTo(header[2..]);
-        BinaryPrimitives.WriteUInt16BigEndian(header[6..], sourcePort);
+        source.AsIpv6.WriteTo(header[2..]);
+        BinaryPrimitives.WriteUInt16BigEndian(header[18..], sourcePort);
         int tail = Wrap(_head + _used);
         tail = Write(tail, header);
         Write(tail, payload);
@@ -61,7 +61,7 @@ internal sealed class UdpBinding
     }
 
     // A buffer shorter than the datagram gets its first bytes and the rest is discarded, as recv(2) does.
-    internal bool TryDequeue(Span<byte> buffer, out int length, out Ipv4Address source, out ushort sourcePort)
+    internal bool TryDequeue(Span<byte> buffer, out int length, out IpAddress source, out ushort sourcePort)
     {
         if (Count == 0)
         {
@@ -73,8 +73,8 @@ internal sealed class UdpBinding
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         int position = Read(_head, header);
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(header);
-        source = Ipv4Address.Read(header[2..]);
-        sourcePort = BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+        source = new IpAddress(Ipv6Address.Read(header[2..]));
+        sourcePort = BinaryPrimitives.ReadUInt16BigEndian(header[18..]);
         length = Math.Min(payloadLength, buffer.Length);
         Read(position, buffer[..length]);
         _head = Wrap(_head + RecordHeaderLength + payloadLength);

@@ -79,6 +79,15 @@ public static class InternetChecksum
     }
 
     /// <summary>
+    /// The partial pseudo-header sum for either family; both addresses must be of the same family (an IPv4
+    /// source with an IPv6 destination is summed as IPv6, which no peer will accept).
+    /// </summary>
+    public static uint PseudoHeaderSum(IpAddress source, IpAddress destination, IpProtocol protocol, int length) =>
+        source.IsIpv4 && destination.IsIpv4
+            ? PseudoHeaderSum(source.AsIpv4, destination.AsIpv4, protocol, length)
+            : PseudoHeaderSum(source.AsIpv6, destination.AsIpv6, protocol, length);
+
+    /// <summary>
     /// Updates a checksum field after one 16-bit word it covers changed from
     /// <paramref name="oldValue"/> to <paramref name="newValue"/> (RFC 1624, equation 3).
     /// </summary>
