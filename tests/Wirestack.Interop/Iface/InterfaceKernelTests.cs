@@ -4,7 +4,7 @@ using Wirestack.Interop.Infrastructure;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
-using static Wirestack.Interop.Iface.TapKernelLink;
+using static Wirestack.Interop.Iface.KernelLink;
 
 namespace Wirestack.Interop.Iface;
 
@@ -14,12 +14,14 @@ namespace Wirestack.Interop.Iface;
 /// </summary>
 public class InterfaceKernelTests
 {
-    [Fact]
-    public void KernelPingsTheInterfaceWithoutLoss()
+    [Theory]
+    [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.PacketRing)]
+    public void KernelPingsTheInterfaceWithoutLoss(LinkKind kind)
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
-        using var link = TapKernelLink.Create("wsi");
-        var (ns, tap, iface) = link;
+        using var link = KernelLink.Create(kind, "wsi");
+        var (ns, device, iface) = link;
         using var loop = new PollLoop(iface, step: null);
         try
         {
@@ -27,7 +29,7 @@ public class InterfaceKernelTests
             Assert.True(ping.WaitForExit(30_000), "ping did not finish within 30 s");
             string output = ping.StandardOutput.ReadToEnd();
             loop.Stop();
-            TestContext.Current.TestOutputHelper?.WriteLine($"{output}\n{iface.Counters}\n{tap.Counters}");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{output}\n{iface.Counters}\n{device.Counters}");
             Assert.False(loop.Failed, loop.Failure?.ToString());
 
             Assert.Contains(" 0% packet loss", output, StringComparison.Ordinal);
@@ -40,12 +42,14 @@ public class InterfaceKernelTests
         }
     }
 
-    [Fact]
-    public void InterfacePingsTheKernelAndGetsEveryReply()
+    [Theory]
+    [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.PacketRing)]
+    public void InterfacePingsTheKernelAndGetsEveryReply(LinkKind kind)
     {
         Prerequisites.RequireRoot();
-        using var link = TapKernelLink.Create("wsi");
-        var (ns, tap, iface) = link;
+        using var link = KernelLink.Create(kind, "wsi");
+        var (ns, device, iface) = link;
         const int Count = 50;
         var sentAt = new Instant[Count + 1];
         var rtts = new List<double>();
@@ -78,12 +82,14 @@ public class InterfaceKernelTests
             rtts.Sort();
             TestContext.Current.TestOutputHelper?.WriteLine(
                 $"{sent} sent, {rtts.Count} replies ({100.0 * (sent - rtts.Count) / Math.Max(1, sent):F0}% loss), rtt min/median/max " +
-                $"{(rtts.Count > 0 ? $"{rtts[0]:F3}/{rtts[rtts.Count / 2]:F3}/{rtts[^1]:F3}" : "-")} ms\n{iface.Counters}\n{tap.Counters}");
+                $"{(rtts.Count > 0 ? $"{rtts[0]:F3}/{rtts[rtts.Count / 2]:F3}/{rtts[^1]:F3}" : "-")} ms\n{iface.Counters}\n{device.Counters}");
 
             Assert.Equal(Count, sent);
             Assert.Equal(Count, rtts.Count);
             Assert.Equal(1, iface.Counters.ArpRequestsSent);
-            Assert.Equal(0, iface.Counters.TotalDropped);
+            // The kernel's own IPv6 chatter (router solicitations, MLD reports) may arrive for groups we never
+            // joined: those are NotForUs, rightly; nothing else may be dropped.
+            Assert.Equal(0, iface.Counters.TotalDropped - iface.Counters.Dropped(InterfaceDropReason.NotForUs));
         }
         finally
         {

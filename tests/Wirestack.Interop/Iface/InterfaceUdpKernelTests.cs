@@ -4,7 +4,7 @@ using Wirestack.Interop.Infrastructure;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
-using static Wirestack.Interop.Iface.TapKernelLink;
+using static Wirestack.Interop.Iface.KernelLink;
 
 namespace Wirestack.Interop.Iface;
 
@@ -28,12 +28,14 @@ public class InterfaceUdpKernelTests
         return data;
     }
 
-    [Fact]
-    public void KernelSocketGetsItsDatagramsEchoedByABinding()
+    [Theory]
+    [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.PacketRing)]
+    public void KernelSocketGetsItsDatagramsEchoedByABinding(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
-        using var link = TapKernelLink.Create("wsu");
-        var (ns, tap, iface) = link;
+        using var link = KernelLink.Create(kind, "wsu");
+        var (ns, device, iface) = link;
         Assert.True(iface.TryBindUdp(OurPort, out var handle));
         byte[] buffer = new byte[65536];
         long echoed = 0;
@@ -55,7 +57,7 @@ public class InterfaceUdpKernelTests
                 " print('ok',n)";
             var result = ns.Exec(TimeSpan.FromSeconds(60), python, "-c", script);
             loop.Stop();
-            TestContext.Current.TestOutputHelper?.WriteLine($"{result.StandardOutput}{result.StandardError}\n{iface.Counters}\n{tap.Counters}");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{result.StandardOutput}{result.StandardError}\n{iface.Counters}\n{device.Counters}");
             Assert.False(loop.Failed, loop.Failure?.ToString());
             Assert.Equal(0, result.ExitCode);
             Assert.Equal(Sizes.Length, echoed);
@@ -68,12 +70,14 @@ public class InterfaceUdpKernelTests
         }
     }
 
-    [Fact]
-    public void BindingGetsItsDatagramsEchoedByAKernelSocket()
+    [Theory]
+    [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.PacketRing)]
+    public void BindingGetsItsDatagramsEchoedByAKernelSocket(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
-        using var link = TapKernelLink.Create("wsu");
-        var (ns, tap, iface) = link;
+        using var link = KernelLink.Create(kind, "wsu");
+        var (ns, device, iface) = link;
         Assert.True(iface.TryBindUdp(0, out var handle));
         ushort ourPort = iface.GetUdpPort(handle);
         string script = "import socket;" + PythonPattern +
@@ -112,7 +116,7 @@ public class InterfaceUdpKernelTests
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(20) && !loop.Failed && Volatile.Read(ref next) < Sizes.Length) Thread.Sleep(20);
             loop.Stop();
-            TestContext.Current.TestOutputHelper?.WriteLine($"port {ourPort}, echoes {string.Join(' ', received)}\n{iface.Counters}\n{tap.Counters}");
+            TestContext.Current.TestOutputHelper?.WriteLine($"port {ourPort}, echoes {string.Join(' ', received)}\n{iface.Counters}\n{device.Counters}");
             Assert.False(loop.Failed, loop.Failure?.ToString());
             Assert.Equal(Sizes.Length, next);
             Assert.InRange(ourPort, (ushort)49152, (ushort)65535);
@@ -124,12 +128,14 @@ public class InterfaceUdpKernelTests
         }
     }
 
-    [Fact]
-    public void KernelPingsWith4000BytesWithoutLoss()
+    [Theory]
+    [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.PacketRing)]
+    public void KernelPingsWith4000BytesWithoutLoss(LinkKind kind)
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
-        using var link = TapKernelLink.Create("wsu");
-        var (ns, tap, iface) = link;
+        using var link = KernelLink.Create(kind, "wsu");
+        var (ns, device, iface) = link;
         using var loop = new PollLoop(iface, step: null);
         try
         {
@@ -137,7 +143,7 @@ public class InterfaceUdpKernelTests
             Assert.True(ping.WaitForExit(30_000), "ping did not finish within 30 s");
             string output = ping.StandardOutput.ReadToEnd();
             loop.Stop();
-            TestContext.Current.TestOutputHelper?.WriteLine($"{output}\n{iface.Counters}\n{tap.Counters}");
+            TestContext.Current.TestOutputHelper?.WriteLine($"{output}\n{iface.Counters}\n{device.Counters}");
             Assert.False(loop.Failed, loop.Failure?.ToString());
 
             Assert.Contains(" 0% packet loss", output, StringComparison.Ordinal);

@@ -1,0 +1,11 @@
+namespace Wirestack.Interop.Iface;
+
+/// <summary>How a <see cref="KernelLink"/> joins the Interface to the kernel.</summary>
+public enum LinkKind
+{
+    /// <summary>A TAP device whose kernel side is moved into the kernel's namespace.</summary>
+    Tap,
+
+    /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_PACKET rings (TPACKET_V2).</summary>
+    PacketRing,
+}
