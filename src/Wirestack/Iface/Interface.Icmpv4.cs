@@ -149,4 +149,31 @@ public sealed partial class Interface
     // Routes, resolves and sends one ICMP message; source default means "pick one for the next hop".
     private bool SendIcmp(Ipv4Address source, Ipv4Address destination, in Icmpv4Repr icmp, ReadOnlySpan<byte> payload, Instant now) =>
         SendIpv4(source, destination, IpProtocol.Icmp, icmp.BufferLength, icmp, default, payload, now);
+
+    // RFC 792 / RFC 1122 section 3.2.1.3: a datagram whose first fragment arrived but which never completed is
+    // reported to its source with "fragment reassembly time exceeded", quoting that first fragment. Only for
+    // datagrams sent to one of our addresses by a unicast source, and rate-limited like every error.
+    private void ReportReassemblyTimeout(in ExpiredDatagram datagram, Instant now)
+    {
+        var key = datagram.Key;
+        if (key.IsIpv6)
+        {
+            ReportIpv6ReassemblyTimeout(datagram, now);
+            return;
+        }
+        int local = IndexOfAddress(key.Ipv4Destination);
+        var source = key.Ipv4Source;
+        if (local < 0 || !source.IsUnicast || source.IsLoopback) return;
+        if (!_icmpLimiter.TryTake(source, now))
+        {
+            Counters.IcmpErrorsSuppressedField++;
+            return;
+        }
+        var quote = datagram.Quote;
+        var error = Icmpv4Repr.TimeExceeded(Icmpv4TimeExceededCode.ReassemblyTimeExceeded, quote.Length);
+        if (SendIcmp(_addresses[local].Address, source, error, quote, now)) Counters.IcmpErrorsSentField++;
+    }
+
+    // The IPv6 counterpart (ICMPv6 time exceeded, code 1) belongs with the IPv6 protocol code.
+    partial void ReportIpv6ReassemblyTimeout(in ExpiredDatagram datagram, Instant now);
 }

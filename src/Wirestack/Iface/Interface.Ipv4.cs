@@ -8,6 +8,8 @@ namespace Wirestack.Iface;
 // IPv4: receive validation and reassembly, delivery by protocol, routing, resolution and fragmentation on send.
 public sealed partial class Interface
 {
+    private long _seenIpv4Evicted;
+
     private void ProcessIpv4(ReadOnlySpan<byte> payload, Instant now)
     {
         var error = Ipv4Packet.TryParse(payload, out var packet);
@@ -40,6 +42,13 @@ public sealed partial class Interface
             return;
         }
         var outcome = _reassembler.Accept(Fragment.FromIpv4(packet), now, out var datagram);
+        // A full pool makes room by evicting the oldest incomplete datagram: its fragments are dropped too.
+        long evicted = _reassembler.Ipv4Counters.Evicted;
+        if (evicted != _seenIpv4Evicted)
+        {
+            Counters.DroppedField[(int)InterfaceDropReason.ReassemblyEvicted] += evicted - _seenIpv4Evicted;
+            _seenIpv4Evicted = evicted;
+        }
         switch (outcome)
         {
             case FragmentOutcome.Complete:

@@ -231,8 +231,13 @@ public sealed partial class Interface
         }
         if (now >= _reassembler.NextDeadline)
         {
-            // Time-exceeded messages for expired datagrams are left for the ICMP-errors slice.
-            while (_reassembler.Expire(now, _expired) == _expired.Length) { }
+            int expired;
+            do
+            {
+                expired = _reassembler.Expire(now, _expired);
+                for (int i = 0; i < expired; i++) ReportReassemblyTimeout(_expired[i], now);
+            }
+            while (expired == _expired.Length);
             long timeouts = _reassembler.Ipv4Counters.Timeouts;
             Counters.DroppedField[(int)InterfaceDropReason.ReassemblyTimeout] += timeouts - _seenTimeouts;
             _seenTimeouts = timeouts;

@@ -46,4 +46,6 @@ public enum InterfaceDropReason
     UdpQueueFull,
     /// <summary>A UDP datagram whose length field or checksum did not verify.</summary>
     UdpBadChecksum,
+    /// <summary>An incomplete datagram pushed out of the full reassembly pool to make room for a newer one (counted once per datagram).</summary>
+    ReassemblyEvicted,
 }
