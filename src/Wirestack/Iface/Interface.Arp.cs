@@ -8,6 +8,30 @@ namespace Wirestack.Iface;
 // ARP: answering requests for our addresses, learning neighbours, and resolving next hops.
 public sealed partial class Interface
 {
+    // RFC 5227 section 2.3: announce each address twice, two seconds apart, from the first poll on.
+    private const int ArpAnnouncements = 2;
+    private static readonly TimeSpan ArpAnnounceInterval = TimeSpan.FromSeconds(2);
+    private int _arpAnnouncementsSent;
+    private Instant _nextArpAnnouncement = Instant.Zero;
+
+    private Instant NextArpAnnouncement =>
+        Options.AnnounceAddresses && _arpAnnouncementsSent < ArpAnnouncements && _addresses.Length > 0 ? _nextArpAnnouncement : Instant.MaxValue;
+
+    // A gratuitous ARP request (sender and target both our address) refreshes stale caches of neighbours that
+    // knew the address at another MAC, and lets them find us without asking.
+    private void AnnounceAddresses(Instant now)
+    {
+        if (now < NextArpAnnouncement) return;
+        for (int i = 0; i < _addresses.Length; i++)
+        {
+            var address = _addresses[i].Address;
+            if (SendArp(ArpOperation.Request, MacAddress.Broadcast, address, MacAddress.Zero, address))
+                Counters.ArpAnnouncementsSentField++;
+        }
+        _arpAnnouncementsSent++;
+        _nextArpAnnouncement = now + ArpAnnounceInterval;
+    }
+
     private void ProcessArp(ReadOnlySpan<byte> payload, Instant now)
     {
         var error = ArpPacket.TryParse(payload, out var packet);

@@ -165,11 +165,13 @@ public sealed partial class Interface
             ProcessFrame(_device.GetReceived(i), now);
         }
         _device.ReleaseReceived(count);
+        AnnounceAddresses(now);
         RunTimers(now);
         _device.Flush();
 
         if (count >= _receiveBatchSize) return now;
         var next = Instant.Min(_neighbors.NextDeadline, _reassembler.NextDeadline);
+        next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
         return Instant.Min(next, _routes.NextExpiry);
     }

@@ -18,6 +18,7 @@ public sealed class InterfaceCounters
     internal long ReceivedFramesField;
     internal long ArpRequestsSentField;
     internal long ArpRepliesSentField;
+    internal long ArpAnnouncementsSentField;
     internal long EchoRequestsSentField;
     internal long EchoRequestsAnsweredField;
     internal long EchoRepliesReceivedField;
@@ -39,6 +40,9 @@ public sealed class InterfaceCounters
 
     /// <summary>ARP replies sent to requests for our addresses.</summary>
     public long ArpRepliesSent => Volatile.Read(ref ArpRepliesSentField);
+
+    /// <summary>Gratuitous ARP announcements of our addresses (RFC 5227), sent when the interface comes up.</summary>
+    public long ArpAnnouncementsSent => Volatile.Read(ref ArpAnnouncementsSentField);
 
     /// <summary>Echo requests accepted by <see cref="Interface.TrySendIcmpEcho"/> (sent or queued for resolution).</summary>
     public long EchoRequestsSent => Volatile.Read(ref EchoRequestsSentField);
@@ -112,7 +116,8 @@ public sealed class InterfaceCounters
             .Append(" replies ").Append(EchoRepliesReceived)
             .Append(", udp sent ").Append(UdpDatagramsSent).Append(" received ").Append(UdpDatagramsReceived)
             .Append(", fragments sent ").Append(FragmentsSent).Append(" reassembled ").Append(DatagramsReassembled)
-            .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent);
+            .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent)
+            .Append(" announcements ").Append(ArpAnnouncementsSent);
         for (int i = 0; i < DroppedField.Length; i++)
         {
             long count = Volatile.Read(ref DroppedField[i]);

@@ -40,6 +40,12 @@ public sealed record InterfaceOptions
     /// <summary>Whether to answer UDP datagrams to unbound ports with a rate-limited ICMP port unreachable. Default true.</summary>
     public bool SendPortUnreachable { get; init; } = true;
 
+    /// <summary>
+    /// Whether to announce each IPv4 address with gratuitous ARP when the interface comes up (two announcements two
+    /// seconds apart from the first poll, RFC 5227 section 2.3). Default true.
+    /// </summary>
+    public bool AnnounceAddresses { get; init; } = true;
+
     /// <summary>How many multicast groups (of both families, including those the stack joins itself) may be joined at once. Default 32.</summary>
     public int MulticastGroupCapacity { get; init; } = 32;
 

@@ -18,6 +18,8 @@ internal static class InterfaceTestBed
     {
         MacAddress = mac,
         Ipv4Addresses = [new Ipv4InterfaceAddress(address, 24)],
+        // Frame-counting tests expect only the traffic they cause; announcements have tests of their own.
+        AnnounceAddresses = false,
     };
 
     /// <summary>A and B joined by a pipe; <paramref name="adjust"/> changes both hosts' options.</summary>
