@@ -3,14 +3,14 @@ using Wirestack.Wire;
 namespace Wirestack.Iface;
 
 /// <summary>
-/// An ICMP echo reply an <see cref="Interface"/> received, as queued for <see cref="Interface.TryDequeueEchoReply"/>.
+/// An ICMP or ICMPv6 echo reply an <see cref="Interface"/> received, as queued for <see cref="Interface.TryDequeueEchoReply"/>.
 /// A ping keeps its own send times by sequence number; <see cref="ReceivedAt"/> is the poll time the reply was
 /// handled at, so the round-trip time is <c>ReceivedAt - sentAt</c>.
 /// </summary>
 public readonly struct EchoReply
 {
     /// <summary>Makes a reply record.</summary>
-    public EchoReply(Ipv4Address source, ushort identifier, ushort sequenceNumber, int payloadLength, Instant receivedAt)
+    public EchoReply(IpAddress source, ushort identifier, ushort sequenceNumber, int payloadLength, Instant receivedAt)
     {
         Source = source;
         Identifier = identifier;
@@ -20,7 +20,7 @@ public readonly struct EchoReply
     }
 
     /// <summary>Who answered.</summary>
-    public Ipv4Address Source { get; }
+    public IpAddress Source { get; }
 
     /// <summary>The echo identifier.</summary>
     public ushort Identifier { get; }

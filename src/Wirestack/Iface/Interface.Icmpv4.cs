@@ -9,11 +9,12 @@ namespace Wirestack.Iface;
 public sealed partial class Interface
 {
     /// <summary>
-    /// Sends an ICMP echo request: routes <paramref name="destination"/> to a next hop, resolves it, and writes
-    /// the Ethernet, IPv4 and ICMP headers straight into a transmit slot, copying <paramref name="data"/> once
-    /// with the checksum folded into the copy. When the next hop is still being resolved the packet waits in
-    /// the ARP cache's bounded queue (and an ARP request goes out if this started the resolution). The frame
-    /// is published by the next <see cref="Poll"/>'s flush.
+    /// Sends an ICMP (or, to an IPv6 address, ICMPv6) echo request: routes <paramref name="destination"/> to a next
+    /// hop, resolves it, and writes the Ethernet, IP and ICMP headers straight into a transmit slot, copying
+    /// <paramref name="data"/> once with the checksum folded into the copy. When the next hop is still being
+    /// resolved the packet waits in the ARP or NDP cache's bounded queue (and a request or solicitation goes out if
+    /// this started the resolution). The frame is published by the next <see cref="Poll"/>'s flush. Replies of both
+    /// families arrive through <see cref="TryDequeueEchoReply"/>.
     /// </summary>
     /// <param name="destination">A unicast address that is not ours.</param>
     /// <param name="identifier">The echo identifier.</param>
@@ -21,7 +22,13 @@ public sealed partial class Interface
     /// <param name="data">The echo data; at most 65507 bytes. Beyond the path MTU the request is sent in fragments.</param>
     /// <param name="now">The current time.</param>
     /// <returns>True when the request was written or queued; false when it was dropped (and counted).</returns>
-    public bool TrySendIcmpEcho(Ipv4Address destination, ushort identifier, ushort sequenceNumber, ReadOnlySpan<byte> data, Instant now)
+    public bool TrySendIcmpEcho(IpAddress destination, ushort identifier, ushort sequenceNumber, ReadOnlySpan<byte> data, Instant now)
+    {
+        if (destination.IsIpv6) return TrySendIcmpv6Echo(destination.AsIpv6, identifier, sequenceNumber, data, now);
+        return TrySendIcmpv4Echo(destination.AsIpv4, identifier, sequenceNumber, data, now);
+    }
+
+    private bool TrySendIcmpv4Echo(Ipv4Address destination, ushort identifier, ushort sequenceNumber, ReadOnlySpan<byte> data, Instant now)
     {
         if (!destination.IsUnicast || destination.IsLoopback || IndexOfAddress(destination) >= 0 || IsBroadcastFor(destination))
         {

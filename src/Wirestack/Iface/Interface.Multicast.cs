@@ -7,6 +7,7 @@ namespace Wirestack.Iface;
 // membership (IGMP for IPv4, MLD for IPv6) hook in through the partial methods at the end.
 public sealed partial class Interface
 {
+    private static readonly MacAddress AllNodesMac = MacAddress.FromIpv6Multicast(Ipv6Address.AllNodes);
     private readonly MulticastMembership[] _memberships;
     private int _membershipCount;
 
@@ -71,6 +72,8 @@ public sealed partial class Interface
     // The receive path's filter for Ethernet multicast: an address some joined group maps to.
     private bool AcceptsMulticastMac(MacAddress destination)
     {
+        // IPv6 all-nodes (ff02::1) is listened to always, without a membership (RFC 4291 section 2.8).
+        if (_ipv6Enabled && destination == AllNodesMac) return true;
         var memberships = _memberships;
         for (int i = 0; i < _membershipCount; i++)
             if (memberships[i].Mac == destination) return true;

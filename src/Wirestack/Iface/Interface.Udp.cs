@@ -110,16 +110,22 @@ public sealed partial class Interface
         return SendIpv4(default, v4, IpProtocol.Udp, udp.BufferLength, default, udp, data, now);
     }
 
-    // IPv6 is not configured in this slice: every IPv6 destination is unroutable.
     private bool SendUdpIpv6(UdpBinding binding, Ipv6Address destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
     {
-        _ = binding;
-        _ = destination;
-        _ = destinationPort;
-        _ = data;
-        _ = now;
-        Counters.Drop(InterfaceDropReason.NoRoute);
-        return false;
+        if (!_ipv6Enabled || destination.IsUnspecified || destination.IsLoopback || IndexOfIpv6Address(destination) >= 0)
+        {
+            Counters.Drop(InterfaceDropReason.NoRoute);
+            return false;
+        }
+        if (data.Length > MaxUpperLayerLength - UdpPacket.HeaderLength)
+        {
+            Counters.Drop(InterfaceDropReason.PacketTooBig);
+            return false;
+        }
+        var udp = new UdpRepr(binding.Port, destinationPort, data.Length);
+        // Multicast stays on the link unless asked otherwise, as IPV6_MULTICAST_HOPS defaults to 1.
+        byte hopLimit = destination.IsMulticast ? (byte)1 : _ipv6HopLimit;
+        return SendIpv6(default, destination, IpProtocol.Udp, udp.BufferLength, Ipv6Upper.Udp, default, udp, data, hopLimit, now);
     }
 
     /// <summary>

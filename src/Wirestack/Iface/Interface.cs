@@ -6,8 +6,8 @@ using Wirestack.Wire;
 namespace Wirestack.Iface;
 
 /// <summary>
-/// One stack instance on one <see cref="INetworkDevice"/>: Ethernet, ARP, IPv4 (with reassembly, fragmentation and
-/// path MTU), ICMP echo and errors, and UDP bindings, for now.
+/// One stack instance on one <see cref="INetworkDevice"/>: Ethernet, ARP, IPv4 and IPv6 (with reassembly,
+/// fragmentation and path MTU), NDP with SLAAC, MLD, ICMP and ICMPv6 echo and errors, and UDP bindings, for now.
 /// It composes the pure state machines below it (<see cref="NeighborCache{TAddress}"/>, <see cref="RouteTable{TAddress}"/>,
 /// <see cref="FragmentReassembler"/>, <see cref="IcmpRateLimiter"/>) and is the only place that turns their
 /// decisions into frames.
@@ -73,7 +73,7 @@ public sealed partial class Interface
     /// <summary>Builds an interface on <paramref name="device"/>, allocating all its memory.</summary>
     /// <param name="device">The device; the interface drives it but does not own its lifetime.</param>
     /// <param name="options">Addresses and sizes.</param>
-    /// <exception cref="ArgumentException">An option is invalid, or the device's MTU is below IPv4's 68.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, or the device's MTU is below IPv4's 68 (or IPv6's 1280 with IPv6 on).</exception>
     public Interface(INetworkDevice device, InterfaceOptions options)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -111,6 +111,7 @@ public sealed partial class Interface
         _scratch = new byte[_mtu];
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
+        InitializeIpv6(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -173,6 +174,7 @@ public sealed partial class Interface
         var next = Instant.Min(_neighbors.NextDeadline, _reassembler.NextDeadline);
         next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
+        next = Instant.Min(next, NextIpv6Deadline());
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -207,6 +209,9 @@ public sealed partial class Interface
                 break;
             case EtherType.Ipv4:
                 ProcessIpv4(ethernet.Payload, now);
+                break;
+            case EtherType.Ipv6:
+                ProcessIpv6(ethernet.Payload, now);
                 break;
             default:
                 Counters.Drop(InterfaceDropReason.UnsupportedEtherType);
@@ -246,6 +251,7 @@ public sealed partial class Interface
         }
         if (now >= _routes.NextExpiry) _routes.RemoveExpired(now);
         if (now >= _pathMtu.NextExpiry) _pathMtu.RemoveExpired(now);
+        RunIpv6Timers(now);
     }
 
     private void WriteEthernetHeader(Span<byte> slot, MacAddress destination, EtherType etherType) =>

@@ -31,6 +31,11 @@ public sealed class InterfaceCounters
     internal long FragmentsSentField;
     internal long IcmpErrorsReceivedField;
     internal long PathMtuUpdatesField;
+    internal long NeighborSolicitationsSentField;
+    internal long NeighborAdvertisementsSentField;
+    internal long RouterSolicitationsSentField;
+    internal long RouterAdvertisementsReceivedField;
+    internal long MldReportsSentField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -79,6 +84,21 @@ public sealed class InterfaceCounters
 
     /// <summary>Fragmentation-needed messages that lowered (or set) a destination's path MTU.</summary>
     public long PathMtuUpdates => Volatile.Read(ref PathMtuUpdatesField);
+
+    /// <summary>IPv6 neighbour solicitations sent: resolutions, their retransmissions and unicast probes.</summary>
+    public long NeighborSolicitationsSent => Volatile.Read(ref NeighborSolicitationsSentField);
+
+    /// <summary>IPv6 neighbour advertisements sent: answers to solicitations and unsolicited announcements.</summary>
+    public long NeighborAdvertisementsSent => Volatile.Read(ref NeighborAdvertisementsSentField);
+
+    /// <summary>IPv6 router solicitations sent.</summary>
+    public long RouterSolicitationsSent => Volatile.Read(ref RouterSolicitationsSentField);
+
+    /// <summary>Valid IPv6 router advertisements received and acted on.</summary>
+    public long RouterAdvertisementsReceived => Volatile.Read(ref RouterAdvertisementsReceivedField);
+
+    /// <summary>MLD reports (and MLDv1 dones) sent: on joins, leaves and in answer to queries.</summary>
+    public long MldReportsSent => Volatile.Read(ref MldReportsSentField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>

@@ -9,7 +9,7 @@ public enum InterfaceDropReason
     BadChecksum,
     /// <summary>Addressed to another host: another MAC, another IPv4 address, or an ARP packet about other hosts.</summary>
     NotForUs,
-    /// <summary>An EtherType this slice does not handle (IPv6, VLAN-tagged frames, anything else).</summary>
+    /// <summary>An EtherType this interface does not handle (VLAN-tagged frames, IPv6 when it is off, anything else).</summary>
     UnsupportedEtherType,
     /// <summary>An IPv4 payload protocol nothing here handles (an ICMP protocol-unreachable may have been sent).</summary>
     UnsupportedProtocol,
@@ -48,4 +48,17 @@ public enum InterfaceDropReason
     UdpBadChecksum,
     /// <summary>An incomplete datagram pushed out of the full reassembly pool to make room for a newer one (counted once per datagram).</summary>
     ReassemblyEvicted,
+    /// <summary>
+    /// A neighbour discovery message that failed RFC 4861 validation: hop limit not 255, a router advertisement from
+    /// a non-link-local source, a solicitation from :: to a non-solicited-node group or with a link-layer address.
+    /// </summary>
+    NdpInvalid,
+    /// <summary>An MLD query that failed RFC 3810 validation (hop limit not 1, or a source that is not link-local).</summary>
+    MldInvalid,
+    /// <summary>An IPv6 option whose type is unknown and whose action bits say discard (a parameter problem may have been sent).</summary>
+    UnknownIpv6Option,
+    /// <summary>An IPv6 extension header this host does not process (a routing header with segments left; a parameter problem was sent).</summary>
+    UnsupportedExtensionHeader,
+    /// <summary>A router advertisement offered a prefix for an address, but the interface's IPv6 address table was full.</summary>
+    Ipv6AddressTableFull,
 }

@@ -13,11 +13,46 @@ public sealed record InterfaceOptions
     /// <summary>The interface's Ethernet address: a unicast MAC (required).</summary>
     public MacAddress MacAddress { get; init; }
 
-    /// <summary>The IPv4 addresses assigned, each with its subnet (at least one; at most 16). Each subnet gets an on-link route.</summary>
+    /// <summary>
+    /// The IPv4 addresses assigned, each with its subnet (at most 16; none for an IPv6-only interface). Each subnet
+    /// gets an on-link route.
+    /// </summary>
     public IReadOnlyList<Ipv4InterfaceAddress> Ipv4Addresses { get; init; } = [];
 
     /// <summary>The default gateway, if any: it must lie in one of the assigned subnets.</summary>
     public Ipv4Address? DefaultGateway { get; init; }
+
+    /// <summary>
+    /// Whether the interface speaks IPv6. When on (the default) it always has the link-local address fe80::/64 made
+    /// from its MAC, answers neighbour discovery, and sends router solicitations and MLD reports; when off, IPv6
+    /// frames are dropped as <see cref="InterfaceDropReason.UnsupportedEtherType"/> and nothing IPv6 is sent.
+    /// </summary>
+    public bool EnableIpv6 { get; init; } = true;
+
+    /// <summary>
+    /// IPv6 addresses assigned besides the link-local one, each with its on-link prefix (at most 16). Each prefix
+    /// gets an on-link route. Requires <see cref="EnableIpv6"/>.
+    /// </summary>
+    public IReadOnlyList<Ipv6InterfaceAddress> Ipv6Addresses { get; init; } = [];
+
+    /// <summary>The IPv6 default gateway, if any: a link-local unicast address, or one inside an assigned prefix.</summary>
+    public Ipv6Address? Ipv6DefaultGateway { get; init; }
+
+    /// <summary>The hop limit of IPv6 packets this interface originates, until a router advertises another. Default 64.</summary>
+    public byte Ipv6HopLimit { get; init; } = 64;
+
+    /// <summary>
+    /// Whether router advertisements may configure addresses (RFC 4862 stateless autoconfiguration: prefix plus the
+    /// EUI-64 interface identifier, kept for the advertised lifetimes). Routers and on-link prefixes are learned
+    /// from advertisements either way. Default true.
+    /// </summary>
+    public bool EnableSlaac { get; init; } = true;
+
+    /// <summary>
+    /// Seeds the interface's pseudo-random choices (MLD report and router solicitation delays, IPv6 fragment
+    /// identifications); 0 derives a seed from the MAC. The same seed gives the same choices, for simulation.
+    /// </summary>
+    public ulong RandomSeed { get; init; }
 
     /// <summary>The TTL of packets this interface originates. Default 64 (Linux's ip_default_ttl, RFC 1700).</summary>
     public byte TimeToLive { get; init; } = 64;
@@ -70,8 +105,10 @@ public sealed record InterfaceOptions
     {
         if (MacAddress.IsMulticast || MacAddress == MacAddress.Zero)
             throw new ArgumentException($"InterfaceOptions.MacAddress must be a unicast, non-zero MAC; {MacAddress} is not.", nameof(MacAddress));
-        if (Ipv4Addresses is null || Ipv4Addresses.Count == 0)
-            throw new ArgumentException("InterfaceOptions.Ipv4Addresses must hold at least one address (IPv4 is the only family in this slice).", nameof(Ipv4Addresses));
+        if (Ipv4Addresses is null)
+            throw new ArgumentException("InterfaceOptions.Ipv4Addresses must not be null; use an empty list for an IPv6-only interface.", nameof(Ipv4Addresses));
+        if (Ipv4Addresses.Count == 0 && !EnableIpv6)
+            throw new ArgumentException("InterfaceOptions configures no family: give Ipv4Addresses at least one address, or leave EnableIpv6 on.", nameof(Ipv4Addresses));
         if (Ipv4Addresses.Count > 16)
             throw new ArgumentException($"InterfaceOptions.Ipv4Addresses holds {Ipv4Addresses.Count} addresses; at most 16 are allowed.", nameof(Ipv4Addresses));
         for (int i = 0; i < Ipv4Addresses.Count; i++)
@@ -93,6 +130,7 @@ public sealed record InterfaceOptions
             if (!onLink || !gateway.IsUnicast)
                 throw new ArgumentException($"InterfaceOptions.DefaultGateway {gateway} must be a unicast address in one of the assigned subnets, other than ours.", nameof(DefaultGateway));
         }
+        ValidateIpv6();
         if (TimeToLive == 0)
             throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
         if (EchoReplyQueueCapacity is < 1 or > 65536)
@@ -103,5 +141,39 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(MulticastGroupCapacity), MulticastGroupCapacity, "InterfaceOptions.MulticastGroupCapacity must be between 0 and 4096.");
         if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
+    }
+
+    private void ValidateIpv6()
+    {
+        if (Ipv6Addresses is null)
+            throw new ArgumentException("InterfaceOptions.Ipv6Addresses must not be null; use an empty list for none.", nameof(Ipv6Addresses));
+        if (!EnableIpv6 && (Ipv6Addresses.Count != 0 || Ipv6DefaultGateway.HasValue))
+            throw new ArgumentException("InterfaceOptions.Ipv6Addresses and Ipv6DefaultGateway need EnableIpv6 on.", nameof(EnableIpv6));
+        if (Ipv6Addresses.Count > 16)
+            throw new ArgumentException($"InterfaceOptions.Ipv6Addresses holds {Ipv6Addresses.Count} addresses; at most 16 are allowed.", nameof(Ipv6Addresses));
+        var linkLocal = Ipv6Address.LinkLocalFromMac(MacAddress);
+        for (int i = 0; i < Ipv6Addresses.Count; i++)
+        {
+            var address = Ipv6Addresses[i];
+            if (!address.Address.IsUnicast || address.Address.IsLoopback)
+                throw new ArgumentException($"InterfaceOptions.Ipv6Addresses[{i}] ({address}) is not a unicast, non-loopback address.", nameof(Ipv6Addresses));
+            if (address.PrefixLength is < 1 or > 128)
+                throw new ArgumentException($"InterfaceOptions.Ipv6Addresses[{i}] ({address}) has prefix length {address.PrefixLength}; it must be between 1 and 128.", nameof(Ipv6Addresses));
+            if (address.Address == linkLocal)
+                throw new ArgumentException($"InterfaceOptions.Ipv6Addresses[{i}] is {linkLocal}, the link-local address the interface always has; leave it out.", nameof(Ipv6Addresses));
+            for (int j = 0; j < i; j++)
+                if (Ipv6Addresses[j].Address == address.Address)
+                    throw new ArgumentException($"InterfaceOptions.Ipv6Addresses lists {address.Address} twice.", nameof(Ipv6Addresses));
+        }
+        if (Ipv6DefaultGateway is { } gateway)
+        {
+            bool onLink = gateway.IsLinkLocal && gateway != linkLocal;
+            for (int i = 0; i < Ipv6Addresses.Count && !onLink; i++)
+                onLink = Ipv6Addresses[i].Address.IsInSameSubnet(gateway, Ipv6Addresses[i].PrefixLength) && Ipv6Addresses[i].Address != gateway;
+            if (!onLink || !gateway.IsUnicast)
+                throw new ArgumentException($"InterfaceOptions.Ipv6DefaultGateway {gateway} must be a link-local unicast address, or one in an assigned prefix, other than ours.", nameof(Ipv6DefaultGateway));
+        }
+        if (Ipv6HopLimit == 0)
+            throw new ArgumentOutOfRangeException(nameof(Ipv6HopLimit), Ipv6HopLimit, "InterfaceOptions.Ipv6HopLimit must be between 1 and 255.");
     }
 }

@@ -14,12 +14,15 @@ internal static class InterfaceTestBed
     public static readonly Ipv4Address AddressB = new(10, 0, 0, 2);
     public static readonly byte[] Data = "abcdefghijklmnopqrstuvwxyz012345"u8.ToArray();
 
+    // IPv4-only hosts: the IPv4 tests count every frame and drop, and an IPv6 host talks at its first poll (NDP,
+    // MLD). The IPv6 tests use Ipv6OptionsFor.
     public static InterfaceOptions OptionsFor(MacAddress mac, Ipv4Address address) => new()
     {
         MacAddress = mac,
         Ipv4Addresses = [new Ipv4InterfaceAddress(address, 24)],
         // Frame-counting tests expect only the traffic they cause; announcements have tests of their own.
         AnnounceAddresses = false,
+        EnableIpv6 = false,
     };
 
     /// <summary>A and B joined by a pipe; <paramref name="adjust"/> changes both hosts' options.</summary>
