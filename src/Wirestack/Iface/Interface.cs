@@ -106,12 +106,13 @@ public sealed partial class Interface
         _pathMtu = new PathMtuCache<Ipv4Address>(options.PathMtu) { LinkMtu = Math.Max(_mtu, 68) };
         _sendPortUnreachable = options.SendPortUnreachable;
         _udpBindings = new UdpBinding[options.UdpBindingCapacity];
-        for (int i = 0; i < _udpBindings.Length; i++) _udpBindings[i] = new UdpBinding(options.UdpReceiveBufferLength);
+        for (int i = 0; i < _udpBindings.Length; i++) _udpBindings[i] = new UdpBinding(options.UdpReceiveBufferLength, options.UdpMulticastGroupsPerBinding);
         _udpPorts = new Dictionary<ushort, int>(options.UdpBindingCapacity);
         _scratch = new byte[_mtu];
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
         InitializeIpv6(options);
+        InitializeIgmp(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -175,6 +176,7 @@ public sealed partial class Interface
         next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
         next = Instant.Min(next, NextIpv6Deadline());
+        next = Instant.Min(next, _igmpNextDeadline);
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -252,6 +254,7 @@ public sealed partial class Interface
         if (now >= _routes.NextExpiry) _routes.RemoveExpired(now);
         if (now >= _pathMtu.NextExpiry) _pathMtu.RemoveExpired(now);
         RunIpv6Timers(now);
+        RunIgmpTimers(now);
     }
 
     private void WriteEthernetHeader(Span<byte> slot, MacAddress destination, EtherType etherType) =>

@@ -36,6 +36,8 @@ public sealed class InterfaceCounters
     internal long RouterSolicitationsSentField;
     internal long RouterAdvertisementsReceivedField;
     internal long MldReportsSentField;
+    internal long IgmpReportsSentField;
+    internal long IgmpQueriesReceivedField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -99,6 +101,12 @@ public sealed class InterfaceCounters
 
     /// <summary>MLD reports (and MLDv1 dones) sent: on joins, leaves and in answer to queries.</summary>
     public long MldReportsSent => Volatile.Read(ref MldReportsSentField);
+
+    /// <summary>IGMP reports (and IGMPv2 leaves) sent: on joins, leaves and in answer to queries.</summary>
+    public long IgmpReportsSent => Volatile.Read(ref IgmpReportsSentField);
+
+    /// <summary>Valid IGMP membership queries received (general and group-specific, any version).</summary>
+    public long IgmpQueriesReceived => Volatile.Read(ref IgmpQueriesReceivedField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>
