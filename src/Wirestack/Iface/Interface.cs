@@ -7,7 +7,8 @@ namespace Wirestack.Iface;
 
 /// <summary>
 /// One stack instance on one <see cref="INetworkDevice"/>: Ethernet, ARP, IPv4 and IPv6 (with reassembly,
-/// fragmentation and path MTU), NDP with SLAAC, MLD, ICMP and ICMPv6 echo and errors, and UDP bindings, for now.
+/// fragmentation and path MTU), NDP with SLAAC, MLD and IGMP, ICMP and ICMPv6 echo and errors, and UDP bindings
+/// (unicast, multicast and broadcast), for now.
 /// It composes the pure state machines below it (<see cref="NeighborCache{TAddress}"/>, <see cref="RouteTable{TAddress}"/>,
 /// <see cref="FragmentReassembler"/>, <see cref="IcmpRateLimiter"/>) and is the only place that turns their
 /// decisions into frames.

@@ -145,7 +145,8 @@ public sealed class InterfaceCounters
             .Append(", udp sent ").Append(UdpDatagramsSent).Append(" received ").Append(UdpDatagramsReceived)
             .Append(", fragments sent ").Append(FragmentsSent).Append(" reassembled ").Append(DatagramsReassembled)
             .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent)
-            .Append(" announcements ").Append(ArpAnnouncementsSent);
+            .Append(" announcements ").Append(ArpAnnouncementsSent)
+            .Append(", igmp reports ").Append(IgmpReportsSent).Append(" queries ").Append(IgmpQueriesReceived);
         for (int i = 0; i < DroppedField.Length; i++)
         {
             long count = Volatile.Read(ref DroppedField[i]);

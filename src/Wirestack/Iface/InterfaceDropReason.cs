@@ -23,7 +23,7 @@ public enum InterfaceDropReason
     ReassemblyFull,
     /// <summary>A datagram whose fragments did not all arrive in time.</summary>
     ReassemblyTimeout,
-    /// <summary>No route to the destination, or a destination this slice cannot send to (broadcast, multicast, ourselves).</summary>
+    /// <summary>No route to the destination, or a destination the interface does not send to (ourselves, loopback, a family the binding or interface lacks).</summary>
     NoRoute,
     /// <summary>The neighbour table was full of entries still resolving, so no resolution could start.</summary>
     NeighborTableFull,

@@ -49,7 +49,7 @@ public sealed record InterfaceOptions
     public bool EnableSlaac { get; init; } = true;
 
     /// <summary>
-    /// Seeds the interface's pseudo-random choices (MLD report and router solicitation delays, IPv6 fragment
+    /// Seeds the interface's pseudo-random choices (MLD and IGMP report delays, router solicitation delays, IPv6 fragment
     /// identifications); 0 derives a seed from the MAC. The same seed gives the same choices, for simulation.
     /// </summary>
     public ulong RandomSeed { get; init; }
