@@ -240,6 +240,48 @@ public sealed class UdpMulticastInterfaceTests
     }
 
     [Fact]
+    public void LargeGroupDatagramsAreFragmentedAndReassembled()
+    {
+        var (a, b) = Pair();
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv4, Port), UdpBindFlags.ReuseAddress, out var first));
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv4, Port), UdpBindFlags.ReuseAddress, out var second));
+        Assert.True(b.TryJoinUdpMulticastGroup(first, Group, T0));
+        Assert.True(b.TryJoinUdpMulticastGroup(second, Group, T0));
+        Assert.True(a.TryBindUdp(5000, out var sender));
+        byte[] big = new byte[4000];
+        for (int i = 0; i < big.Length; i++) big[i] = (byte)(i * 13);
+        Assert.True(a.TrySendUdp(sender, Group, Port, big, T0));
+        Pump(a, b, T0);
+        Assert.Equal(3, a.Counters.FragmentsSent);
+        Assert.Equal(1, b.Counters.DatagramsReassembled);
+        byte[] buffer = new byte[8192];
+        foreach (var handle in new[] { first, second })
+        {
+            Assert.True(b.TryReceiveUdp(handle, buffer, out int length, out _, out _));
+            Assert.True(buffer.AsSpan(0, length).SequenceEqual(big));
+        }
+        Assert.Equal(0, RealDrops(b));
+    }
+
+    [Fact]
+    public void JoinsAreBoundedPerBindingAndByTheInterface()
+    {
+        var (_, b) = Pair(options => options with { UdpMulticastGroupsPerBinding = 2, MulticastGroupCapacity = 3 });
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv4, Port), UdpBindFlags.ReuseAddress, out var first));
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv4, Port), UdpBindFlags.ReuseAddress, out var second));
+        Assert.True(b.TryJoinUdpMulticastGroup(first, new Ipv4Address(239, 0, 0, 1), T0));
+        Assert.True(b.TryJoinUdpMulticastGroup(first, new Ipv4Address(239, 0, 0, 2), T0));
+        Assert.False(b.TryJoinUdpMulticastGroup(first, new Ipv4Address(239, 0, 0, 3), T0)); // the binding's table
+        Assert.True(b.TryJoinUdpMulticastGroup(second, new Ipv4Address(239, 0, 0, 3), T0));
+        Assert.False(b.TryJoinUdpMulticastGroup(second, new Ipv4Address(239, 0, 0, 4), T0)); // the interface's table
+        Assert.False(b.IsUdpMulticastGroupJoined(second, new Ipv4Address(239, 0, 0, 4)));
+        Assert.True(b.TryJoinUdpMulticastGroup(second, new Ipv4Address(239, 0, 0, 1), T0)); // shared: no new entry
+        Assert.False(b.TryJoinUdpMulticastGroup(second, AddressA, T0)); // not multicast
+        Assert.Throws<ArgumentOutOfRangeException>(() => (OptionsFor(MacA, AddressA) with { MulticastTimeToLive = 0 }).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => (OptionsFor(MacA, AddressA) with { UdpMulticastGroupsPerBinding = -1 }).Validate());
+    }
+
+    [Fact]
     public void MulticastDatagramsAllocateNothingSentOrReceived()
     {
         var (a, b) = Pair();
