@@ -62,6 +62,7 @@ public sealed partial class Interface
     {
         if (!TryGetBinding(handle, out var binding)) return false;
         _udpPorts.Remove(binding.Port);
+        DiscardSendQueue(handle.Index);
         binding.Close();
         return true;
     }
@@ -86,9 +87,7 @@ public sealed partial class Interface
             Counters.Drop(InterfaceDropReason.NoRoute);
             return false;
         }
-        if (!SendUdpDatagram(binding, destination, destinationPort, data, now)) return false;
-        Counters.UdpDatagramsSentField++;
-        return true;
+        return SendOrQueueUdp(handle.Index, binding, destination, destinationPort, data, now);
     }
 
     // Sends one datagram from a binding by the destination's family; the caller has checked the handle and port.

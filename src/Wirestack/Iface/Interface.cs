@@ -112,6 +112,7 @@ public sealed partial class Interface
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
         InitializeIpv6(options);
+        InitializeEgress(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -168,6 +169,7 @@ public sealed partial class Interface
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);
         RunTimers(now);
+        DrainEgress(now);
         _device.Flush();
 
         if (count >= _receiveBatchSize) return now;
@@ -175,6 +177,7 @@ public sealed partial class Interface
         next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
         next = Instant.Min(next, NextIpv6Deadline());
+        next = Instant.Min(next, NextEgressDeadline(now));
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -263,6 +266,7 @@ public sealed partial class Interface
         // A full ring is usually just unflushed: publish what is there and try once more.
         _device.Flush();
         if (_device.TryGetTransmitSlot(out slot)) return true;
+        if (DeferToSendQueue()) return false;
         Counters.Drop(InterfaceDropReason.TransmitRingFull);
         return false;
     }
@@ -275,5 +279,6 @@ public sealed partial class Interface
             length = MinimumFrameLength;
         }
         _device.CommitTransmit(length);
+        _framesCommitted++;
     }
 }

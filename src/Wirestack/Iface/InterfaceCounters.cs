@@ -36,6 +36,8 @@ public sealed class InterfaceCounters
     internal long RouterSolicitationsSentField;
     internal long RouterAdvertisementsReceivedField;
     internal long MldReportsSentField;
+    internal long UdpDatagramsQueuedField;
+    internal long EgressGuaranteedPicksField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -99,6 +101,15 @@ public sealed class InterfaceCounters
 
     /// <summary>MLD reports (and MLDv1 dones) sent: on joins, leaves and in answer to queries.</summary>
     public long MldReportsSent => Volatile.Read(ref MldReportsSentField);
+
+    /// <summary>UDP datagrams that found the transmit ring full (or others waiting) and waited in their binding's send queue.</summary>
+    public long UdpDatagramsQueued => Volatile.Read(ref UdpDatagramsQueuedField);
+
+    /// <summary>
+    /// Egress scheduling rounds in which a backlogged binding went because it had been skipped
+    /// <see cref="InterfaceOptions.EgressMaxConsecutiveSkips"/> rounds, without asking the policy.
+    /// </summary>
+    public long EgressGuaranteedPicks => Volatile.Read(ref EgressGuaranteedPicksField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>

@@ -61,4 +61,8 @@ public enum InterfaceDropReason
     UnsupportedExtensionHeader,
     /// <summary>A router advertisement offered a prefix for an address, but the interface's IPv6 address table was full.</summary>
     Ipv6AddressTableFull,
+    /// <summary>A UDP datagram that found the transmit ring full and its binding's send queue without room for it.</summary>
+    UdpSendQueueFull,
+    /// <summary>A UDP datagram still waiting in its binding's send queue when the binding was closed.</summary>
+    UdpSendQueueDiscarded,
 }
