@@ -229,6 +229,43 @@ public class EgressQueueTests
     }
 
     [Fact]
+    public void ThePolicySeesEachBackloggedBindingsState()
+    {
+        var policy = new RecordingPolicy();
+        var rig = Build(3, o => With(o, policy));
+        for (int i = 0; i < 4; i++) Assert.True(rig.Send(0));
+        Assert.True(rig.Send(2, 100));
+        Assert.True(rig.Send(2, 40));
+        Assert.True(rig.Send(0, 20));
+        // Sends behind a backlog ask too (the ring was still full, so nothing was taken): start afresh.
+        Assert.True(policy.Calls > 0);
+        policy.Reset();
+
+        rig.Step([]);
+        Assert.True(policy.Calls > 0);
+        var first = policy.First;
+        // Slot order, whatever the arrival order: binding 0 (slot 0) before binding 2.
+        Assert.Equal(2, first.Length);
+        Assert.Equal(rig.Senders[0], first[0].Handle);
+        Assert.Equal(FirstSenderPort, first[0].LocalPort);
+        Assert.Equal(1, first[0].QueuedDatagrams);
+        Assert.Equal(20, first[0].NextLength);
+        Assert.Equal(28 + 20, first[0].QueuedBytes);
+        Assert.Equal(rig.Senders[2], first[1].Handle);
+        Assert.Equal(FirstSenderPort + 2, first[1].LocalPort);
+        Assert.Equal(2, first[1].QueuedDatagrams);
+        Assert.Equal(100, first[1].NextLength);
+        Assert.Equal(28 * 2 + 140, first[1].QueuedBytes);
+        Assert.True(first[1].NextSequence < first[0].NextSequence);
+        Assert.All(first, f => Assert.Equal(0, f.Skips));
+        Assert.All(first, f => Assert.Equal(0, f.LastServedRound));
+        // FIFO's choice was binding 2: binding 0 was skipped once in the next decision.
+        var second = policy.Last;
+        Assert.Equal(1, second[0].Skips);
+        Assert.Equal(1, second[1].LastServedRound);
+    }
+
+    [Fact]
     public void ClosingABindingDiscardsAndCountsItsQueuedDatagrams()
     {
         var rig = Build(3);
@@ -298,6 +335,25 @@ public class EgressQueueTests
         var options = OptionsFor(MacA, AddressA);
         Assert.Contains("UdpSendBufferLength", Assert.Throws<ArgumentOutOfRangeException>(() => (options with { UdpSendBufferLength = -1 }).Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("EgressMaxConsecutiveSkips", Assert.Throws<ArgumentOutOfRangeException>(() => (options with { EgressMaxConsecutiveSkips = -1 }).Validate()).Message, StringComparison.Ordinal);
+    }
+
+    // Records the first and the latest views it was shown (copied: the span is only lent), then chooses as FIFO.
+    private sealed class RecordingPolicy : EgressPolicy
+    {
+        public int Calls { get; private set; }
+
+        public EgressFlow[] First { get; private set; } = [];
+
+        public EgressFlow[] Last { get; private set; } = [];
+
+        public void Reset() => Calls = 0;
+
+        public override int SelectFlow(ReadOnlySpan<EgressFlow> flows)
+        {
+            if (Calls++ == 0) First = flows.ToArray();
+            else if (Calls == 2) Last = flows.ToArray();
+            return Fifo.SelectFlow(flows);
+        }
     }
 
     private sealed class GreedyPolicy : EgressPolicy
