@@ -24,6 +24,9 @@ public sealed partial class Interface
     private int _egressPending;
     // While a UDP send runs, a full ring before the send committed any frame means "queue it", not "drop it".
     private bool _egressSending;
+    // The last attempt found the ring full: sends only queue until the next poll tries again, which spares the
+    // policy a decision and the device a flush (a system call on most devices) per datagram.
+    private bool _egressStalled;
     private bool _egressBlocked;
     private long _framesCommitted;
     private long _egressCommitMark;
@@ -75,7 +78,7 @@ public sealed partial class Interface
         {
             // Others already wait: this one waits its turn too, so the policy (and each binding's order) holds.
             if (!EnqueueUdp(slot, binding, destination, destinationPort, data)) return false;
-            DrainEgress(now);
+            if (!_egressStalled) DrainEgress(now);
             return true;
         }
         switch (TrySendNow(binding, destination, destinationPort, data, now))
@@ -86,6 +89,7 @@ public sealed partial class Interface
             case EgressOutcome.Dropped:
                 return false;
             default:
+                _egressStalled = true;
                 return EnqueueUdp(slot, binding, destination, destinationPort, data);
         }
     }
@@ -147,6 +151,7 @@ public sealed partial class Interface
     // Sends queued datagrams, one scheduling round each, until the queues are empty or the ring is full.
     private void DrainEgress(Instant now)
     {
+        _egressStalled = false;
         while (_flowCount != 0)
         {
             int chosen = ChooseFlow();
@@ -155,7 +160,11 @@ public sealed partial class Interface
             int length = queue.PeekPayload(_egressScratch);
             var outcome = TrySendNow(_udpBindings[slot], queue.HeadDestination, queue.HeadPort, _egressScratch.AsSpan(0, length), now);
             // The ring is full: the decision is not taken, and the next poll decides afresh.
-            if (outcome == EgressOutcome.Blocked) return;
+            if (outcome == EgressOutcome.Blocked)
+            {
+                _egressStalled = true;
+                return;
+            }
             if (outcome == EgressOutcome.Sent) Counters.UdpDatagramsSentField++;
             queue.Dequeue();
             _egressPending--;
