@@ -122,6 +122,7 @@ public sealed partial class Interface
         var groups = binding.Groups;
         for (int i = 0; i < groups.Length; i++) LeaveMulticastGroup(groups[i], _lastPoll);
         UnlinkFromPort(handle.Index, binding);
+        DiscardSendQueue(handle.Index);
         binding.Close();
         return true;
     }
@@ -166,9 +167,7 @@ public sealed partial class Interface
             Counters.Drop(InterfaceDropReason.NoRoute);
             return false;
         }
-        if (!SendUdpDatagram(binding, destination, destinationPort, data, now)) return false;
-        Counters.UdpDatagramsSentField++;
-        return true;
+        return SendOrQueueUdp(handle.Index, binding, destination, destinationPort, data, now);
     }
 
     // Sends one datagram from a binding by the destination's family; the caller has checked the handle and port.

@@ -114,6 +114,7 @@ public sealed partial class Interface
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
         InitializeIpv6(options);
         InitializeIgmp(options);
+        InitializeEgress(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -170,6 +171,7 @@ public sealed partial class Interface
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);
         RunTimers(now);
+        DrainEgress(now);
         _device.Flush();
 
         if (count >= _receiveBatchSize) return now;
@@ -178,6 +180,7 @@ public sealed partial class Interface
         next = Instant.Min(next, _pathMtu.NextExpiry);
         next = Instant.Min(next, NextIpv6Deadline());
         next = Instant.Min(next, _igmpNextDeadline);
+        next = Instant.Min(next, NextEgressDeadline(now));
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -267,6 +270,7 @@ public sealed partial class Interface
         // A full ring is usually just unflushed: publish what is there and try once more.
         _device.Flush();
         if (_device.TryGetTransmitSlot(out slot)) return true;
+        if (DeferToSendQueue()) return false;
         Counters.Drop(InterfaceDropReason.TransmitRingFull);
         return false;
     }
@@ -279,5 +283,6 @@ public sealed partial class Interface
             length = MinimumFrameLength;
         }
         _device.CommitTransmit(length);
+        _framesCommitted++;
     }
 }

@@ -38,6 +38,8 @@ public sealed class InterfaceCounters
     internal long MldReportsSentField;
     internal long IgmpReportsSentField;
     internal long IgmpQueriesReceivedField;
+    internal long UdpDatagramsQueuedField;
+    internal long EgressGuaranteedPicksField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -107,6 +109,14 @@ public sealed class InterfaceCounters
 
     /// <summary>Valid IGMP membership queries received (general and group-specific, any version).</summary>
     public long IgmpQueriesReceived => Volatile.Read(ref IgmpQueriesReceivedField);
+    /// <summary>UDP datagrams that found the transmit ring full (or others waiting) and waited in their binding's send queue.</summary>
+    public long UdpDatagramsQueued => Volatile.Read(ref UdpDatagramsQueuedField);
+
+    /// <summary>
+    /// Egress scheduling rounds in which a backlogged binding went because it had been skipped
+    /// <see cref="InterfaceOptions.EgressMaxConsecutiveSkips"/> rounds, without asking the policy.
+    /// </summary>
+    public long EgressGuaranteedPicks => Volatile.Read(ref EgressGuaranteedPicksField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>

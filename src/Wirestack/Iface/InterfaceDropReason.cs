@@ -73,4 +73,8 @@ public enum InterfaceDropReason
     /// sent elsewhere than its group or 224.0.0.1, or a message type hosts do not handle.
     /// </summary>
     IgmpInvalid,
+    /// <summary>A UDP datagram that found the transmit ring full and its binding's send queue without room for it.</summary>
+    UdpSendQueueFull,
+    /// <summary>A UDP datagram still waiting in its binding's send queue when the binding was closed.</summary>
+    UdpSendQueueDiscarded,
 }

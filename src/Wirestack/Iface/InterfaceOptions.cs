@@ -118,6 +118,28 @@ public sealed record InterfaceOptions
     /// <summary>The ICMP error rate limiter; null for its defaults.</summary>
     public IcmpRateLimiterOptions? IcmpRateLimit { get; init; }
 
+    /// <summary>
+    /// The bytes in each UDP binding's send queue, allocated up front; every queued datagram takes its payload plus 28.
+    /// A datagram that finds the device's transmit ring full waits here (in order) and goes out as slots free up; one
+    /// that does not fit is dropped and counted (<see cref="InterfaceDropReason.UdpSendQueueFull"/>). 0 turns send
+    /// queues off: a full ring then drops the datagram (<see cref="InterfaceDropReason.TransmitRingFull"/>). Default 64 KiB.
+    /// </summary>
+    public int UdpSendBufferLength { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Which backlogged binding's queued datagram goes next when the transmit ring frees a slot: <see cref="Iface.EgressPolicy.Fifo"/>
+    /// (the default when null), <see cref="Iface.EgressPolicy.RoundRobin"/>, or a policy of your own. Every backlogged binding keeps a
+    /// guaranteed share whatever the policy says (<see cref="EgressMaxConsecutiveSkips"/>).
+    /// </summary>
+    public EgressPolicy? EgressPolicy { get; init; }
+
+    /// <summary>
+    /// How many consecutive scheduling rounds a backlogged binding may be passed over before it goes next whatever the
+    /// policy says. With N bindings backlogged each sends at least once in every K + N rounds (see <see cref="Iface.EgressPolicy"/>);
+    /// 0 is strict round robin. Default 8.
+    /// </summary>
+    public int EgressMaxConsecutiveSkips { get; init; } = 8;
+
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
@@ -166,6 +188,10 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(MulticastTimeToLive), MulticastTimeToLive, "InterfaceOptions.MulticastTimeToLive must be between 1 and 255.");
         if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
+        if (UdpSendBufferLength is < 0 or > 16 * 1024 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(UdpSendBufferLength), UdpSendBufferLength, "InterfaceOptions.UdpSendBufferLength must be between 0 (no send queues) and 16 MiB.");
+        if (EgressMaxConsecutiveSkips is < 0 or > 1_000_000)
+            throw new ArgumentOutOfRangeException(nameof(EgressMaxConsecutiveSkips), EgressMaxConsecutiveSkips, "InterfaceOptions.EgressMaxConsecutiveSkips must be between 0 (strict round robin) and 1000000.");
     }
 
     private void ValidateIpv6()
