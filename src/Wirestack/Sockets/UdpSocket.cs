@@ -23,7 +23,7 @@ namespace Wirestack.Sockets;
 /// A binding listens on its port on every address of the stack.
 /// </para>
 /// </remarks>
-public sealed class UdpSocket : IDisposable
+public sealed class UdpSocket : IUdpSocket
 {
     private const int Unbound = 0;
     private const int Binding = 1;

@@ -93,7 +93,7 @@ public class UdpSocketTests
     public async Task ManyAppThreadsEachEchoThroughTheirOwnSockets()
     {
         const int Threads = 8;
-        const int Rounds = 200;
+        const int Rounds = 50;
         await using var bed = Create();
         using var server = bed.B.CreateUdpSocket();
         server.Bind(new IpEndpoint(IpAddress.AnyIpv4, 9));
