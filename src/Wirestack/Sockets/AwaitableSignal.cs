@@ -69,6 +69,9 @@ internal sealed class AwaitableSignal : IValueTaskSource, IThreadPoolWorkItem, I
     /// <summary>Wakes the armed waiter, if any. Safe from any thread; never runs the waiter's code here.</summary>
     public void Ring()
     {
+        // The ringer has just published an index with a plain release store; the fence keeps this load of the state
+        // after it, pairing with the waiter's arm (a full fence) before it looks at the index again.
+        Interlocked.MemoryBarrier();
         int state = Volatile.Read(ref _state);
         if (state == ArmedAsync && Interlocked.CompareExchange(ref _state, Fired, ArmedAsync) == ArmedAsync)
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);

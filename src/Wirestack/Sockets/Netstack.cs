@@ -38,6 +38,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
     private readonly Lock _manualLock = new();
     private readonly Thread? _thread;
     private ushort _nextPingIdentifier;
+    private long _iterations;
     private int _doorbell;
     private volatile bool _stopping;
     private int _disposed;
@@ -171,6 +172,9 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
     }
 
     internal TimeProvider Time => _time;
+
+    /// <summary>How many times the stack has run its loop (commands, rings, poll): shows that an idle stack sleeps.</summary>
+    internal long Iterations => Interlocked.Read(ref _iterations);
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -309,6 +313,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
 
     private Instant RunOnce(Instant now)
     {
+        Interlocked.Increment(ref _iterations);
         while (_commands.Reader.TryRead(out var command)) command.Execute(this, now);
         for (int i = 0; i < _socketCount; i++) ServiceSend(_sockets[i]!, now);
         var deadline = _interface.Poll(now);

@@ -111,4 +111,40 @@ public class ManualNetstackTests
         long allocated = AllocationMeter.Measure(PendingRoundTrip, warmup: 200, iterations: 1000);
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public async Task CancellingASendThatWaitsForRingSpaceSendsNothingAndLeavesTheSocketUsable()
+    {
+        var clock = new ManualTimeProvider();
+        await using var bed = Create(manual: true, b => b.WithTimeProvider(clock).WithUdpCapacity(4, sendBufferLength: 4096));
+        using var server = bed.B.CreateUdpSocket();
+        server.Bind(new IpEndpoint(IpAddress.AnyIpv4, 7));
+        using var client = bed.A.CreateUdpSocket();
+        client.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
+        var to = new IpEndpoint(AddressB, 7);
+        byte[] data = new byte[1000];
+        byte[] buffer = new byte[2000];
+        // Resolve the neighbour first, so no datagram waits in the ARP queue.
+        await client.SendToAsync(data, to, TestContext.Current.CancellationToken);
+        bed.Pump(Instant.Now(clock));
+        Assert.True(server.ReceiveFromAsync(buffer, TestContext.Current.CancellationToken).IsCompleted);
+        // Nobody polls now: the 4 KiB ring holds four 1000-byte datagrams (1024 with their headers); the fifth waits.
+        for (int i = 0; i < 4; i++) Assert.True(client.SendToAsync(data, to, TestContext.Current.CancellationToken).IsCompleted);
+        using (var cts = new CancellationTokenSource())
+        {
+            var pending = client.SendToAsync(data, to, cts.Token);
+            Assert.False(pending.IsCompleted);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
+        }
+        // Another send waits, and the stack draining the ring lets it through.
+        var next = client.SendToAsync(data, to, TestContext.Current.CancellationToken);
+        Assert.False(next.IsCompleted);
+        bed.Pump(Instant.Now(clock));
+        Assert.Equal(1000, await next.AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        bed.Pump(Instant.Now(clock));
+        int received = 0;
+        while (received < 6 && server.ReceiveFromAsync(buffer, TestContext.Current.CancellationToken) is { IsCompleted: true }) received++;
+        Assert.Equal(5, received); // four queued first and the one after the cancelled send; the cancelled one never went
+    }
 }

@@ -265,4 +265,28 @@ public class UdpSocketTests
         error = await Assert.ThrowsAsync<WirestackException>(async () => await bed.A.PingAsync(IpAddress.Parse("192.168.50.1"), Patience, 8, Token));
         Assert.Equal(WirestackErrorCode.Unreachable, error.ErrorCode);
     }
+
+    [Fact]
+    public async Task AnIdleStackSleepsInsteadOfSpinning()
+    {
+        await using var bed = Create();
+        using var socket = bed.A.CreateUdpSocket();
+        socket.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
+        var pending = socket.ReceiveFromAsync(new byte[16], Token); // a waiting app does not keep the stack awake either
+        await Task.Delay(200, Token); // let start-up chatter (router solicitation, MLD reports) pass
+        long before = bed.A.Iterations;
+        await Task.Delay(500, Token);
+        long woken = bed.A.Iterations - before;
+        // Only its own timers wake it (a few per second at most); a spinning loop would count in the thousands.
+        Assert.True(woken < 20, $"the idle stack ran its loop {woken} times in 500 ms");
+        Assert.False(pending.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ABusyPollingStackAnswersPings()
+    {
+        await using var bed = Create(configure: b => b.UseBusyPolling());
+        var reply = await bed.A.PingAsync(AddressB, Patience, 56, Token);
+        Assert.Equal(AddressB, reply.Address);
+    }
 }
