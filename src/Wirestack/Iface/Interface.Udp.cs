@@ -249,6 +249,12 @@ public sealed partial class Interface
         return false;
     }
 
+    /// <summary>
+    /// The payload length of the oldest datagram queued on a binding, so a caller can make room before
+    /// <see cref="TryReceiveUdp"/>; -1 when nothing is waiting or the handle is closed.
+    /// </summary>
+    public int PeekUdpLength(UdpHandle handle) => TryGetBinding(handle, out var binding) ? binding.PeekLength() : -1;
+
     private bool TryGetBinding(UdpHandle handle, out UdpBinding binding)
     {
         if ((uint)handle.Index < (uint)_udpBindings.Length)

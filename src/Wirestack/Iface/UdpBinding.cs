@@ -124,6 +124,14 @@ internal sealed class UdpBinding
         return true;
     }
 
+    // The payload length of the oldest datagram, or -1 when none is queued.
+    internal int PeekLength()
+    {
+        if (Count == 0) return -1;
+        int second = _head + 1 == _ring.Length ? 0 : _head + 1;
+        return (_ring[_head] << 8) | _ring[second];
+    }
+
     // A buffer shorter than the datagram gets its first bytes and the rest is discarded, as recv(2) does.
     internal bool TryDequeue(Span<byte> buffer, out int length, out IpAddress source, out ushort sourcePort)
     {
