@@ -112,6 +112,7 @@ public sealed partial class Interface
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
         InitializeIpv6(options);
+        InitializeTcp(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -175,6 +176,7 @@ public sealed partial class Interface
         next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
         next = Instant.Min(next, NextIpv6Deadline());
+        next = Instant.Min(next, _tcp.NextDeadline);
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -252,6 +254,7 @@ public sealed partial class Interface
         if (now >= _routes.NextExpiry) _routes.RemoveExpired(now);
         if (now >= _pathMtu.NextExpiry) _pathMtu.RemoveExpired(now);
         RunIpv6Timers(now);
+        RunTcpTimers(now);
     }
 
     private void WriteEthernetHeader(Span<byte> slot, MacAddress destination, EtherType etherType) =>

@@ -1,5 +1,6 @@
 using Wirestack.Ip;
 using Wirestack.Link;
+using Wirestack.Tcp;
 using Wirestack.Wire;
 
 namespace Wirestack.Iface;
@@ -99,6 +100,9 @@ public sealed record InterfaceOptions
     /// <summary>The ICMP error rate limiter; null for its defaults.</summary>
     public IcmpRateLimiterOptions? IcmpRateLimit { get; init; }
 
+    /// <summary>TCP: ring sizes, timers, algorithms and the connection capacity.</summary>
+    public TcpOptions Tcp { get; init; } = new();
+
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
@@ -131,6 +135,8 @@ public sealed record InterfaceOptions
                 throw new ArgumentException($"InterfaceOptions.DefaultGateway {gateway} must be a unicast address in one of the assigned subnets, other than ours.", nameof(DefaultGateway));
         }
         ValidateIpv6();
+        if (Tcp is null) throw new ArgumentException("InterfaceOptions.Tcp must not be null.", nameof(Tcp));
+        Tcp.Validate();
         if (TimeToLive == 0)
             throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
         if (EchoReplyQueueCapacity is < 1 or > 65536)
