@@ -50,6 +50,8 @@ internal sealed partial class TcpControlBlock
             {
                 _ackNow = true;
                 if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
+                // A retransmitted FIN in TIME-WAIT: our ACK was lost; acknowledge again and restart the 2·MSL wait.
+                if (_state == TcpState.TimeWait && (flags & TcpFlags.Fin) != 0) _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;
             }
             if (!probe)
             {

@@ -51,7 +51,8 @@ internal sealed partial class TcpControlBlock
         if (_options.Timestamps && (!synAck || _timestamps)) header.Timestamps = new TcpTimestamps(TimestampNow(now), synAck ? _tsRecent : 0);
         if (_options.SelectiveAcknowledgments && (!synAck || _sackPermitted)) header.SackPermitted = true;
         if (_sndMax != _iss) _stack.Counters.RetransmittedSegmentsField++;
-        if (!Transmit(header, 0, now)) return;
+        // A segment the IP layer could not take (ring full, resolution queue full) counts as lost: the timer resends it.
+        Transmit(header, 0, now);
         _sndNxt = _iss + 1;
         if (_sndMax < _sndNxt) _sndMax = _sndNxt;
         if (!_rttTiming && _synRetries == 0)
@@ -118,7 +119,9 @@ internal sealed partial class TcpControlBlock
         header.Flags = flags;
         header.PayloadLength = length;
         bool retransmission = seq < _sndMax;
-        if (!Transmit(header, seq - _sendBase, now)) return false;
+        // A segment the IP layer could not take counts as sent and lost: the retransmission timer covers it, so a
+        // full ring never leaves the connection without a timer.
+        bool sent = Transmit(header, seq - _sendBase, now);
         if (retransmission) _stack.Counters.RetransmittedSegmentsField++;
         var end = seq + length + (fin ? 1 : 0);
         if (seq == _sndNxt || (seq < _sndNxt && end > _sndNxt)) _sndNxt = TcpSeqNumber.Max(_sndNxt, end);
@@ -135,7 +138,7 @@ internal sealed partial class TcpControlBlock
         _lastDataSentAt = now;
         StopPersistTimer();
         if (_retransmitAt == Instant.MaxValue) StartRetransmitTimer(now);
-        return true;
+        return sent;
     }
 
     // A bare ACK carries SND.MAX, not SND.NXT: after a timeout pulls SND.NXT back, the peer has already seen the
