@@ -1,6 +1,7 @@
 using Wirestack.Iface;
 using Wirestack.Nic;
 using Wirestack.Tcp;
+using Wirestack.Wire;
 
 namespace Wirestack.Tests.Tcp;
 
@@ -38,6 +39,28 @@ public sealed class TcpTransferTests
             var (sent, received) = transfer.Hashes();
             Assert.Equal(sent, received);
         }
+    }
+
+    [Fact]
+    public void TransferOverIpv6LinkLocal()
+    {
+        using var sim = new TcpSimulation(1, ipv6: true);
+        var addressB = Ipv6Address.LinkLocalFromMac(sim.B.MacAddress);
+        Assert.True(sim.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv6, 80), 4, out var listener));
+        Assert.True(sim.A.TryConnectTcp(new IpEndpoint(addressB, 80), 0, sim.Now, out var a));
+        TcpHandle b = default;
+        Assert.True(sim.RunUntil(() => b.IsAssigned || sim.B.TryAcceptTcp(listener, out b), TimeSpan.FromSeconds(10)), sim.Describe("IPv6 accept"));
+        Assert.True(sim.RunUntil(() => sim.A.GetTcpState(a) == TcpState.Established, TimeSpan.FromSeconds(10)), sim.Describe("IPv6 establish"));
+        var info = sim.A.GetTcpInfo(a);
+        Assert.True(info.RemoteEndpoint.Address.IsIpv6);
+        Assert.Equal(1500 - 40 - 20 - 12, info.SendMss);
+        var forward = new TcpTransfer(sim.A, a, sim.B, b, Scale.Bytes / 4, 1);
+        var backward = new TcpTransfer(sim.B, b, sim.A, a, Scale.Bytes / 4, 2);
+        Assert.True(sim.RunUntil(() => forward.Pump(sim.Now) & backward.Pump(sim.Now), TimeSpan.FromMinutes(5)), sim.Describe("IPv6 transfer"));
+        var (sent, received) = forward.Hashes();
+        Assert.Equal(sent, received);
+        (sent, received) = backward.Hashes();
+        Assert.Equal(sent, received);
     }
 
     internal static void RunTransfer(string condition, int seed, int bytes)
