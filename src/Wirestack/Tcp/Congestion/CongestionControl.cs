@@ -16,7 +16,7 @@ public static class CongestionControl
     public static ICongestionControl Create(CongestionControlAlgorithm algorithm, int mss) => algorithm switch
     {
         CongestionControlAlgorithm.NewReno => new NewRenoCongestionControl(mss),
-        CongestionControlAlgorithm.Cubic => throw new NotSupportedException("CUBIC is not implemented yet on this branch; use CongestionControlAlgorithm.NewReno."),
+        CongestionControlAlgorithm.Cubic => new CubicCongestionControl(mss),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Choose CongestionControlAlgorithm.Cubic or CongestionControlAlgorithm.NewReno."),
     };
 }
