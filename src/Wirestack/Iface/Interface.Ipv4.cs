@@ -91,6 +91,11 @@ public sealed partial class Interface
             case IpProtocol.Igmp:
                 ProcessIgmp(destination, payload, now);
                 return;
+            case IpProtocol.Tcp:
+                // Never to a broadcast (RFC 1122 section 4.2.3.10).
+                if (local >= 0) ProcessTcp(source, destination, payload, now);
+                else Counters.Drop(InterfaceDropReason.TcpBadAddress);
+                return;
         }
         Counters.Drop(InterfaceDropReason.UnsupportedProtocol);
         if (_sendProtocolUnreachable) SendUnreachable(source, local, Icmpv4UnreachableCode.ProtocolUnreachable, original, now);

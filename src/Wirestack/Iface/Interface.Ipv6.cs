@@ -368,6 +368,9 @@ public sealed partial class Interface
                 if (!ProcessUdp(source, destination, payload) && _sendPortUnreachable && !destination.IsMulticast)
                     SendIpv6Error(Icmpv6Repr.DestinationUnreachable(Icmpv6DestinationUnreachableCode.PortUnreachable, 0), source, destination, local, original, now);
                 return;
+            case IpProtocol.Tcp:
+                ProcessTcp(source, destination, payload, now);
+                return;
             case IpProtocol.Ipv6NoNextHeader:
                 return;
         }

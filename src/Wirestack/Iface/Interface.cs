@@ -115,6 +115,7 @@ public sealed partial class Interface
         InitializeIpv6(options);
         InitializeIgmp(options);
         InitializeEgress(options);
+        InitializeTcp(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -181,6 +182,7 @@ public sealed partial class Interface
         next = Instant.Min(next, NextIpv6Deadline());
         next = Instant.Min(next, _igmpNextDeadline);
         next = Instant.Min(next, NextEgressDeadline(now));
+        next = Instant.Min(next, _tcp.NextDeadline);
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -259,6 +261,7 @@ public sealed partial class Interface
         if (now >= _pathMtu.NextExpiry) _pathMtu.RemoveExpired(now);
         RunIpv6Timers(now);
         RunIgmpTimers(now);
+        RunTcpTimers(now);
     }
 
     private void WriteEthernetHeader(Span<byte> slot, MacAddress destination, EtherType etherType) =>

@@ -77,4 +77,20 @@ public enum InterfaceDropReason
     UdpSendQueueFull,
     /// <summary>A UDP datagram still waiting in its binding's send queue when the binding was closed.</summary>
     UdpSendQueueDiscarded,
+    /// <summary>A TCP segment whose checksum did not verify.</summary>
+    TcpBadChecksum,
+    /// <summary>A TCP segment outside the receive window (a duplicate, or too far ahead); it was answered with an ACK.</summary>
+    TcpOutOfWindow,
+    /// <summary>A TCP segment with an old timestamp (RFC 7323 PAWS); it was answered with an ACK.</summary>
+    TcpPaws,
+    /// <summary>A TCP segment without ACK on a synchronized connection.</summary>
+    TcpNoAck,
+    /// <summary>TCP data beyond a gap that could not be kept: every out-of-order range slot was taken.</summary>
+    TcpOutOfOrderFull,
+    /// <summary>A SYN for a listener whose SYN and accept queues were full (its backlog).</summary>
+    TcpListenQueueFull,
+    /// <summary>A SYN or connect that found every connection slot taken.</summary>
+    TcpConnectionTableFull,
+    /// <summary>A TCP segment to a broadcast or multicast address, or from a source that cannot be answered.</summary>
+    TcpBadAddress,
 }

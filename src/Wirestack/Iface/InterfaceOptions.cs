@@ -1,5 +1,6 @@
 using Wirestack.Ip;
 using Wirestack.Link;
+using Wirestack.Tcp;
 using Wirestack.Wire;
 
 namespace Wirestack.Iface;
@@ -139,6 +140,8 @@ public sealed record InterfaceOptions
     /// 0 is strict round robin. Default 8.
     /// </summary>
     public int EgressMaxConsecutiveSkips { get; init; } = 8;
+    /// <summary>TCP: ring sizes, timers, algorithms and the connection capacity.</summary>
+    public TcpOptions Tcp { get; init; } = new();
 
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
@@ -172,6 +175,8 @@ public sealed record InterfaceOptions
                 throw new ArgumentException($"InterfaceOptions.DefaultGateway {gateway} must be a unicast address in one of the assigned subnets, other than ours.", nameof(DefaultGateway));
         }
         ValidateIpv6();
+        if (Tcp is null) throw new ArgumentException("InterfaceOptions.Tcp must not be null.", nameof(Tcp));
+        Tcp.Validate();
         if (TimeToLive == 0)
             throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
         if (EchoReplyQueueCapacity is < 1 or > 65536)

@@ -1,3 +1,5 @@
+using Wirestack.Wire;
+
 namespace Wirestack.Tcp;
 
 /// <summary>
@@ -12,9 +14,10 @@ namespace Wirestack.Tcp;
 /// the congestion-avoidance epoch (the first ACK after a reduction); <see cref="OnIdleRestart"/> moves the epoch
 /// forward by the idle time so a pause does not count as growth time.
 /// </para>
-/// <para>See <see cref="ICongestionControl"/> for the caller's contract.</para>
+/// <para>See <see cref="ICongestionControl"/> for the caller's contract. Fed RTT samples through
+/// <see cref="IRttSampleSink"/>, the initial slow start uses HyStart++ (RFC 9406).</para>
 /// </remarks>
-public sealed class CubicCongestionControl : ICongestionControl
+public sealed class CubicCongestionControl : ICongestionControl, IRttSampleSink
 {
     /// <summary>β_cubic: the window keeps 70 % on a loss.</summary>
     public const double Beta = 0.7;
@@ -37,6 +40,7 @@ public sealed class CubicCongestionControl : ICongestionControl
     private double _k;          // seconds
     private double _wEst;       // segments
     private Instant _lastAck;
+    private HyStartPlusPlus _hystart;
 
     /// <summary>A controller initialized for <paramref name="mss"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mss"/> is not positive.</exception>
@@ -50,6 +54,12 @@ public sealed class CubicCongestionControl : ICongestionControl
 
     /// <summary>True while cwnd is below ssthresh.</summary>
     public bool InSlowStart => _cwnd < _ssthresh;
+
+    /// <summary>Whether the initial slow start uses HyStart++ when RTT samples come in (default true).</summary>
+    public bool HyStartEnabled { get; set; } = true;
+
+    /// <summary>True while HyStart++ holds the initial slow start to a quarter of its growth.</summary>
+    public bool InConservativeSlowStart => _hystart.InConservativeSlowStart;
 
     /// <summary>W_max in segments: the window the last loss happened at (lowered by fast convergence).</summary>
     public double MaxWindowSegments => _wMax;
@@ -74,6 +84,15 @@ public sealed class CubicCongestionControl : ICongestionControl
         _k = 0;
         _wEst = 0;
         _lastAck = now;
+        _hystart.Reset();
+    }
+
+    /// <inheritdoc />
+    public void OnRttSample(TimeSpan rtt, TcpSeqNumber ackNumber, TcpSeqNumber sndNxt)
+    {
+        // HyStart++ runs in the initial slow start only (RFC 9406 section 4.3): ssthresh still unset.
+        if (!HyStartEnabled || _ssthresh != int.MaxValue) return;
+        if (_hystart.OnRttSample(rtt, ackNumber, sndNxt)) _ssthresh = CongestionWindow;
     }
 
     /// <summary>W_cubic(t) in segments, t in seconds from the epoch's start (RFC 9438 eq. 1).</summary>
@@ -94,7 +113,7 @@ public sealed class CubicCongestionControl : ICongestionControl
         if (cwnd < _ssthresh)
         {
             int before = cwnd;
-            ackedBytes = NewRenoCongestionControl.SlowStart(ref cwnd, _ssthresh, ackedBytes, _mss);
+            ackedBytes = NewRenoCongestionControl.SlowStart(ref cwnd, _ssthresh, ackedBytes, _mss, _hystart.InConservativeSlowStart ? HyStartPlusPlus.CssGrowthDivisor : 1);
             _cwnd += cwnd - before;
             if (ackedBytes == 0) return;
         }

@@ -1,3 +1,5 @@
+using Wirestack.Wire;
+
 namespace Wirestack.Tcp;
 
 /// <summary>
@@ -5,9 +7,13 @@ namespace Wirestack.Tcp;
 /// (RFC 3465), and congestion avoidance that adds one SMSS per window of acknowledged bytes (byte counting,
 /// the precise form of cwnd += SMSS·SMSS/cwnd per ACK). Loss halves the flight.
 /// </summary>
-/// <remarks>See <see cref="ICongestionControl"/> for the caller's contract (window inflation in recovery is the caller's).</remarks>
-public sealed class NewRenoCongestionControl : ICongestionControl
+/// <remarks>
+/// See <see cref="ICongestionControl"/> for the caller's contract (window inflation in recovery is the caller's).
+/// Fed RTT samples through <see cref="IRttSampleSink"/>, the initial slow start uses HyStart++ (RFC 9406).
+/// </remarks>
+public sealed class NewRenoCongestionControl : ICongestionControl, IRttSampleSink
 {
+    private HyStartPlusPlus _hystart;
     private int _mss;
     private int _cwnd;
     private int _ssthresh;
@@ -27,6 +33,12 @@ public sealed class NewRenoCongestionControl : ICongestionControl
     /// <summary>True while cwnd is below ssthresh.</summary>
     public bool InSlowStart => _cwnd < _ssthresh;
 
+    /// <summary>Whether the initial slow start uses HyStart++ when RTT samples come in (default true).</summary>
+    public bool HyStartEnabled { get; set; } = true;
+
+    /// <summary>True while HyStart++ holds the initial slow start to a quarter of its growth.</summary>
+    public bool InConservativeSlowStart => _hystart.InConservativeSlowStart;
+
     /// <inheritdoc />
     public void Initialize(int mss, Instant now)
     {
@@ -35,6 +47,15 @@ public sealed class NewRenoCongestionControl : ICongestionControl
         _ssthresh = int.MaxValue;
         _bytesAcked = 0;
         _timedOut = false;
+        _hystart.Reset();
+    }
+
+    /// <inheritdoc />
+    public void OnRttSample(TimeSpan rtt, TcpSeqNumber ackNumber, TcpSeqNumber sndNxt)
+    {
+        // HyStart++ runs in the initial slow start only (RFC 9406 section 4.3): ssthresh still unset.
+        if (!HyStartEnabled || _ssthresh != int.MaxValue) return;
+        if (_hystart.OnRttSample(rtt, ackNumber, sndNxt)) _ssthresh = _cwnd;
     }
 
     /// <inheritdoc />
@@ -43,7 +64,7 @@ public sealed class NewRenoCongestionControl : ICongestionControl
         if (ackedBytes <= 0) return;
         _timedOut = false;
         if (!WindowLimited(_cwnd, _ssthresh, ackedBytes, bytesInFlight, _mss)) return;
-        ackedBytes = SlowStart(ref _cwnd, _ssthresh, ackedBytes, _mss);
+        ackedBytes = SlowStart(ref _cwnd, _ssthresh, ackedBytes, _mss, _hystart.InConservativeSlowStart ? HyStartPlusPlus.CssGrowthDivisor : 1);
         if (ackedBytes == 0) return;
         _bytesAcked += ackedBytes;
         if (_bytesAcked >= _cwnd)
@@ -113,12 +134,12 @@ public sealed class NewRenoCongestionControl : ICongestionControl
 
     /// <summary>
     /// Slow start with appropriate byte counting (RFC 3465, L = 2·SMSS): grows cwnd up to ssthresh and returns
-    /// the acknowledged bytes left over for congestion avoidance.
+    /// the acknowledged bytes left over for congestion avoidance. HyStart++'s conservative slow start divides the growth.
     /// </summary>
-    internal static int SlowStart(ref int cwnd, int ssthresh, int ackedBytes, int mss)
+    internal static int SlowStart(ref int cwnd, int ssthresh, int ackedBytes, int mss, int divisor)
     {
         if (cwnd >= ssthresh) return ackedBytes;
-        int growth = Math.Min(ackedBytes, 2 * mss);
+        int growth = Math.Min(ackedBytes, 2 * mss) / divisor;
         if (growth < ssthresh - cwnd)
         {
             cwnd += growth;
