@@ -40,6 +40,20 @@ public sealed class IgmpInterfaceTests
     }
 
     [Fact]
+    public void RecordsDueTogetherShareReportsSplitAtTheMtu()
+    {
+        var (raw, b) = RawAndB(options => options with { RandomSeed = 11, MulticastGroupCapacity = 300, UdpMulticastGroupsPerBinding = 300 });
+        Assert.True(b.TryBindUdp(7000, out var handle));
+        for (int i = 0; i < 250; i++) Assert.True(b.TryJoinUdpMulticastGroup(handle, new Ipv4Address(239, 2, 0, (byte)i), T0));
+        b.Poll(T0);
+        // 1500 - 24 bytes of IPv4 header with the router alert - 8 of report header: 183 records of 8 bytes fit one.
+        var first = Igmp(Ipv6TestPeer.Take(raw));
+        Assert.Equal([183, 67], first.Select(r => r.Records.Count));
+        Assert.All(first, r => Assert.All(r.Records, record => Assert.Equal(MulticastRecordType.ChangeToExcludeMode, record.Type)));
+        Assert.Equal(250, first.SelectMany(r => r.Records).Select(r => r.Group).Distinct().Count());
+    }
+
+    [Fact]
     public void AllSystemsIsNeverReported()
     {
         var (raw, b) = RawAndB(Seeded);
