@@ -174,7 +174,10 @@ public sealed partial class Interface
         {
             ref var state = ref groups[i];
             if (!state.InUse || state.Leaving || (!general && state.Group != group)) continue;
-            state.QueryResponseAt = Instant.Min(state.QueryResponseAt, now + TimeSpan.FromMicroseconds(_random.NextInt64(maxDelay)));
+            var at = now + TimeSpan.FromMicroseconds(_random.NextInt64(maxDelay));
+            // A general response due sooner already reports the group (RFC 3376 section 5.2, rule 2).
+            if (_igmpGeneralResponseAt <= at) continue;
+            state.QueryResponseAt = Instant.Min(state.QueryResponseAt, at);
             _igmpNextDeadline = Instant.Min(_igmpNextDeadline, state.QueryResponseAt);
         }
     }

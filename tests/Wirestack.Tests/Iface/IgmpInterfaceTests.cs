@@ -138,6 +138,26 @@ public sealed class IgmpInterfaceTests
     }
 
     [Fact]
+    public void InIgmpv2ModeAnotherMembersReportSuppressesOurs()
+    {
+        var (raw, b) = RawAndB(Seeded);
+        Assert.True(b.TryBindUdp(7000, out var handle));
+        Assert.True(b.TryJoinUdpMulticastGroup(handle, Group, T0));
+        Assert.True(b.TryJoinUdpMulticastGroup(handle, OtherGroup, T0));
+        Run(raw, b, T0, 3000);
+        // The query and another host's report of Group arrive in one poll: only OtherGroup is still reported.
+        SendQuery(raw, 2, default, 100);
+        var report = new IgmpRepr { Type = IgmpType.MembershipReportV2, Group = Group };
+        byte[] message = new byte[report.BufferLength];
+        report.Emit(message);
+        SendIpv4(raw, Group, IpProtocol.Igmp, message, routerAlert: true);
+        var sent = Igmp(Run(raw, b, T0 + TimeSpan.FromSeconds(10), 10_500));
+        var only = Assert.Single(sent);
+        Assert.Equal((IgmpType.MembershipReportV2, OtherGroup), (only.Type, only.Group));
+        Assert.Equal(0, RealDrops(b));
+    }
+
+    [Fact]
     public void AnIgmpv1QuerierGetsV1ReportsAndNoLeave()
     {
         var (raw, b) = RawAndB(Seeded);
