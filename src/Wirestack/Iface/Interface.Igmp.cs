@@ -174,7 +174,10 @@ public sealed partial class Interface
         {
             ref var state = ref groups[i];
             if (!state.InUse || state.Leaving || (!general && state.Group != group)) continue;
-            state.QueryResponseAt = Instant.Min(state.QueryResponseAt, now + TimeSpan.FromMicroseconds(_random.NextInt64(maxDelay)));
+            var at = now + TimeSpan.FromMicroseconds(_random.NextInt64(maxDelay));
+            // A general response due sooner already reports the group (RFC 3376 section 5.2, rule 2).
+            if (_igmpGeneralResponseAt <= at) continue;
+            state.QueryResponseAt = Instant.Min(state.QueryResponseAt, at);
             _igmpNextDeadline = Instant.Min(_igmpNextDeadline, state.QueryResponseAt);
         }
     }
@@ -191,6 +194,8 @@ public sealed partial class Interface
         }
         next = Instant.Min(next, _igmpGeneralResponseAt);
         int version = GetIgmpVersion(now);
+        // IGMPv3 records due at once share reports (RFC 3376 section 5.1 merges them), as many as the MTU needs.
+        var batch = new IgmpReportBatch();
         var groups = _igmpGroups;
         for (int i = 0; i < groups.Length; i++)
         {
@@ -198,7 +203,9 @@ public sealed partial class Interface
             if (!state.InUse) continue;
             if (state.ChangeReportsLeft > 0 && now >= state.NextChangeReport)
             {
-                SendIgmpReport(state.Group, state.Leaving ? MulticastRecordType.ChangeToIncludeMode : MulticastRecordType.ChangeToExcludeMode, version);
+                var type = state.Leaving ? MulticastRecordType.ChangeToIncludeMode : MulticastRecordType.ChangeToExcludeMode;
+                if (version == 3) AddIgmpRecord(ref batch, type, state.Group);
+                else SendIgmpReport(state.Group, type, version);
                 state.ChangeReportsLeft--;
                 var interval = version == 3 ? IgmpUnsolicitedReportInterval : IgmpV2UnsolicitedReportInterval;
                 state.NextChangeReport = now + TimeSpan.FromMicroseconds(1 + _random.NextInt64((long)interval.TotalMicroseconds));
@@ -206,7 +213,11 @@ public sealed partial class Interface
             if (now >= state.QueryResponseAt)
             {
                 state.QueryResponseAt = Instant.MaxValue;
-                if (!state.Leaving) SendIgmpReport(state.Group, MulticastRecordType.ModeIsExclude, version);
+                if (!state.Leaving)
+                {
+                    if (version == 3) AddIgmpRecord(ref batch, MulticastRecordType.ModeIsExclude, state.Group);
+                    else SendIgmpReport(state.Group, MulticastRecordType.ModeIsExclude, version);
+                }
             }
             if (state.Leaving && state.ChangeReportsLeft == 0)
             {
@@ -216,30 +227,52 @@ public sealed partial class Interface
             if (state.ChangeReportsLeft > 0) next = Instant.Min(next, state.NextChangeReport);
             next = Instant.Min(next, state.QueryResponseAt);
         }
+        FinishIgmpBatch(ref batch);
         _igmpNextDeadline = next;
     }
 
-    // One record (IGMPv3), or an IGMPv1/v2 report to the group, or an IGMPv2 leave to all-routers.
+    // An IGMPv3 report being filled in a transmit slot, record by record.
+    private ref struct IgmpReportBatch
+    {
+        public Span<byte> Slot;
+        public MulticastReportWriter<Ipv4Address> Writer;
+        public bool Open;
+    }
+
+    private void AddIgmpRecord(scoped ref IgmpReportBatch batch, MulticastRecordType type, Ipv4Address group)
+    {
+        var record = new MulticastRecordRepr<Ipv4Address>(type, group);
+        if (batch.Open && batch.Writer.Remaining < record.BufferLength) FinishIgmpBatch(ref batch);
+        if (!batch.Open)
+        {
+            if (!TryGetTransmitSlot(out var slot)) return;
+            batch.Slot = slot;
+            batch.Writer = new MulticastReportWriter<Ipv4Address>(slot.Slice(IgmpHeadersLength, MaxIgmpReportLength));
+            batch.Open = true;
+        }
+        batch.Writer.Add(record, default);
+    }
+
+    private void FinishIgmpBatch(scoped ref IgmpReportBatch batch)
+    {
+        if (!batch.Open) return;
+        CommitIgmp(batch.Slot, AllIgmpv3Routers, batch.Writer.Finish());
+        batch.Open = false;
+    }
+
+    // IGMPv1/v2 (IGMPv3 records go through AddIgmpRecord): a report to the group, or an IGMPv2 leave to all-routers.
     private void SendIgmpReport(Ipv4Address group, MulticastRecordType type, int version)
     {
         bool leave = type == MulticastRecordType.ChangeToIncludeMode;
-        if (version < 3)
+        if (leave && version == 1) return;
+        if (!TryGetTransmitSlot(out var slot)) return;
+        var message = new IgmpRepr
         {
-            if (leave && version == 1) return;
-            if (!TryGetTransmitSlot(out var slot)) return;
-            var message = new IgmpRepr
-            {
-                Type = leave ? IgmpType.LeaveGroup : version == 2 ? IgmpType.MembershipReportV2 : IgmpType.MembershipReportV1,
-                Group = group,
-            };
-            message.Emit(slot[IgmpHeadersLength..]);
-            CommitIgmp(slot, leave ? AllRouters : group, message.BufferLength);
-            return;
-        }
-        if (!TryGetTransmitSlot(out var v3Slot)) return;
-        var writer = new MulticastReportWriter<Ipv4Address>(v3Slot.Slice(IgmpHeadersLength, MaxIgmpReportLength));
-        writer.Add(new MulticastRecordRepr<Ipv4Address>(type, group), default);
-        CommitIgmp(v3Slot, AllIgmpv3Routers, writer.Finish());
+            Type = leave ? IgmpType.LeaveGroup : version == 2 ? IgmpType.MembershipReportV2 : IgmpType.MembershipReportV1,
+            Group = group,
+        };
+        message.Emit(slot[IgmpHeadersLength..]);
+        CommitIgmp(slot, leave ? AllRouters : group, message.BufferLength);
     }
 
     // A current-state record for every reportable IPv4 group we listen to, in as many reports as the MTU needs.
@@ -255,28 +288,13 @@ public sealed partial class Interface
             }
             return;
         }
-        Span<byte> slot = default;
-        var writer = default(MulticastReportWriter<Ipv4Address>);
-        bool open = false;
+        var batch = new IgmpReportBatch();
         for (int i = 0; i < _membershipCount; i++)
         {
             var member = _memberships[i].Group;
-            if (!member.IsIpv4 || member.AsIpv4 == AllSystems) continue;
-            var record = new MulticastRecordRepr<Ipv4Address>(MulticastRecordType.ModeIsExclude, member.AsIpv4);
-            if (open && writer.Remaining < record.BufferLength)
-            {
-                CommitIgmp(slot, AllIgmpv3Routers, writer.Finish());
-                open = false;
-            }
-            if (!open)
-            {
-                if (!TryGetTransmitSlot(out slot)) return;
-                writer = new MulticastReportWriter<Ipv4Address>(slot.Slice(IgmpHeadersLength, MaxIgmpReportLength));
-                open = true;
-            }
-            writer.Add(record, default);
+            if (member.IsIpv4 && member.AsIpv4 != AllSystems) AddIgmpRecord(ref batch, MulticastRecordType.ModeIsExclude, member.AsIpv4);
         }
-        if (open) CommitIgmp(slot, AllIgmpv3Routers, writer.Finish());
+        FinishIgmpBatch(ref batch);
     }
 
     // What fits one frame after the IPv4 header and its router alert.

@@ -151,7 +151,9 @@ public sealed partial class Interface
     /// fragments. While the next hop is being resolved an unfragmented datagram waits in the ARP cache's queue.
     /// A multicast datagram goes to the group's Ethernet address (01:00:5e… or 33:33…) without resolution, with the
     /// binding's multicast TTL; a broadcast one to ff:ff:ff:ff:ff:ff, only from a binding with
-    /// <see cref="UdpBindFlags.AllowBroadcast"/>.
+    /// <see cref="UdpBindFlags.AllowBroadcast"/>. Either is also queued on this interface's own bindings that would
+    /// take it off the wire (those that joined the group, or wildcard bindings for a broadcast), the sender
+    /// included, as Linux loops them back by default.
     /// </summary>
     /// <param name="handle">An open binding.</param>
     /// <param name="destination">A unicast address that is not ours, a multicast group, or an IPv4 broadcast address.</param>
@@ -207,7 +209,13 @@ public sealed partial class Interface
         }
         var source = local.IsIpv4 && IndexOfAddress(local.AsIpv4) >= 0 ? local.AsIpv4 : default;
         var udp = new UdpRepr(binding.Port, destinationPort, data.Length);
-        return SendIpv4(source, v4, IpProtocol.Udp, udp.BufferLength, default, udp, data, now, timeToLive);
+        bool loop = v4.IsMulticast || IsBroadcastFor(v4);
+        // A group or broadcast datagram also reaches our own bindings (IP_MULTICAST_LOOP's default, and Linux's
+        // broadcast loopback): the source it carries is chosen here so that the looped copy names it too.
+        if (loop && source.IsUnspecified && _addresses.Length > 0) source = SelectDirectSource(v4);
+        if (!SendIpv4(source, v4, IpProtocol.Udp, udp.BufferLength, default, udp, data, now, timeToLive)) return false;
+        if (loop) LoopBackUdp(source, binding.Port, v4, destinationPort, data);
+        return true;
     }
 
     private bool SendUdpIpv6(UdpBinding binding, Ipv6Address destination, ushort destinationPort, ReadOnlySpan<byte> data, Instant now)
@@ -225,9 +233,13 @@ public sealed partial class Interface
         var local = binding.LocalAddress;
         var source = local.IsIpv6 && !local.IsUnspecified && !local.IsMulticast ? local.AsIpv6 : default;
         var udp = new UdpRepr(binding.Port, destinationPort, data.Length);
+        bool multicast = destination.IsMulticast;
+        if (multicast && source.IsUnspecified) source = SelectIpv6Source(destination, now);
         // Multicast stays on the link unless asked otherwise, as IPV6_MULTICAST_HOPS defaults to 1.
-        byte hopLimit = destination.IsMulticast ? binding.MulticastTimeToLive : _ipv6HopLimit;
-        return SendIpv6(source, destination, IpProtocol.Udp, udp.BufferLength, Ipv6Upper.Udp, default, udp, data, hopLimit, now);
+        byte hopLimit = multicast ? binding.MulticastTimeToLive : _ipv6HopLimit;
+        if (!SendIpv6(source, destination, IpProtocol.Udp, udp.BufferLength, Ipv6Upper.Udp, default, udp, data, hopLimit, now)) return false;
+        if (multicast) LoopBackUdp(source, binding.Port, destination, destinationPort, data);
+        return true;
     }
 
     /// <summary>

@@ -78,6 +78,14 @@ public sealed partial class Interface
         return matched;
     }
 
+    // A group or broadcast datagram we sent, delivered to our own bindings that would take it off the wire (the
+    // sender too, when it joined), as Linux loops them back. Nothing is counted as dropped when none wants it.
+    private void LoopBackUdp(IpAddress source, ushort sourcePort, IpAddress destination, ushort destinationPort, ReadOnlySpan<byte> data)
+    {
+        if (_udpPorts.TryGetValue(destinationPort, out int head))
+            DeliverToAll(head, source, sourcePort, destination, data, joined: destination.IsMulticast);
+    }
+
     private void Enqueue(UdpBinding binding, IpAddress source, ushort sourcePort, ReadOnlySpan<byte> payload)
     {
         if (!binding.TryEnqueue(source, sourcePort, payload))

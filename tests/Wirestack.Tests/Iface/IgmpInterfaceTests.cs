@@ -40,6 +40,20 @@ public sealed class IgmpInterfaceTests
     }
 
     [Fact]
+    public void RecordsDueTogetherShareReportsSplitAtTheMtu()
+    {
+        var (raw, b) = RawAndB(options => options with { RandomSeed = 11, MulticastGroupCapacity = 300, UdpMulticastGroupsPerBinding = 300 });
+        Assert.True(b.TryBindUdp(7000, out var handle));
+        for (int i = 0; i < 250; i++) Assert.True(b.TryJoinUdpMulticastGroup(handle, new Ipv4Address(239, 2, 0, (byte)i), T0));
+        b.Poll(T0);
+        // 1500 - 24 bytes of IPv4 header with the router alert - 8 of report header: 183 records of 8 bytes fit one.
+        var first = Igmp(Ipv6TestPeer.Take(raw));
+        Assert.Equal([183, 67], first.Select(r => r.Records.Count));
+        Assert.All(first, r => Assert.All(r.Records, record => Assert.Equal(MulticastRecordType.ChangeToExcludeMode, record.Type)));
+        Assert.Equal(250, first.SelectMany(r => r.Records).Select(r => r.Group).Distinct().Count());
+    }
+
+    [Fact]
     public void AllSystemsIsNeverReported()
     {
         var (raw, b) = RawAndB(Seeded);
@@ -121,6 +135,26 @@ public sealed class IgmpInterfaceTests
         var v3 = Igmp(Run(raw, b, start + TimeSpan.FromSeconds(261), 2000));
         Assert.All(v3, r => Assert.Equal(IgmpType.MembershipReportV3, r.Type));
         Assert.Equal(2, v3.Count);
+    }
+
+    [Fact]
+    public void InIgmpv2ModeAnotherMembersReportSuppressesOurs()
+    {
+        var (raw, b) = RawAndB(Seeded);
+        Assert.True(b.TryBindUdp(7000, out var handle));
+        Assert.True(b.TryJoinUdpMulticastGroup(handle, Group, T0));
+        Assert.True(b.TryJoinUdpMulticastGroup(handle, OtherGroup, T0));
+        Run(raw, b, T0, 3000);
+        // The query and another host's report of Group arrive in one poll: only OtherGroup is still reported.
+        SendQuery(raw, 2, default, 100);
+        var report = new IgmpRepr { Type = IgmpType.MembershipReportV2, Group = Group };
+        byte[] message = new byte[report.BufferLength];
+        report.Emit(message);
+        SendIpv4(raw, Group, IpProtocol.Igmp, message, routerAlert: true);
+        var sent = Igmp(Run(raw, b, T0 + TimeSpan.FromSeconds(10), 10_500));
+        var only = Assert.Single(sent);
+        Assert.Equal((IgmpType.MembershipReportV2, OtherGroup), (only.Type, only.Group));
+        Assert.Equal(0, RealDrops(b));
     }
 
     [Fact]

@@ -240,6 +240,32 @@ public sealed class UdpMulticastInterfaceTests
     }
 
     [Fact]
+    public void GroupAndBroadcastDatagramsLoopBackToOurOwnBindings()
+    {
+        var (a, b) = Ipv6Pair(options => options with { AnnounceAddresses = false });
+        Pump(a, b, T0);
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv6, Port), UdpBindFlags.ReuseAddress | UdpBindFlags.AllowBroadcast, out var member));
+        Assert.True(b.TryBindUdp(new IpEndpoint(IpAddress.AnyIpv6, Port), UdpBindFlags.ReuseAddress, out var bystander));
+        Assert.True(b.TryJoinUdpMulticastGroup(member, Group, T0));
+        Assert.True(b.TryJoinUdpMulticastGroup(member, Group6, T0));
+        Assert.True(b.TryBindUdp(5000, out var sender));
+        Assert.True(b.TrySendUdp(sender, Group, Port, "v4 group"u8, T0));
+        Assert.True(b.TrySendUdp(sender, Group6, Port, "v6 group"u8, T0));
+        Assert.True(b.TrySendUdp(member, SubnetBroadcast, Port, "broadcast"u8, T0));
+        Assert.Equal([(new IpAddress(AddressB), "v4 group"), (new IpAddress(GlobalB), "v6 group"), (new IpAddress(AddressB), "broadcast")], Drain(b, member));
+        Assert.Equal([(new IpAddress(AddressB), "broadcast")], Drain(b, bystander));
+        Pump(a, b, T0);
+        // A joins the group too: it gets what B sends off the wire as well.
+        Assert.True(a.TryBindUdp(Port, out var remote));
+        Assert.True(a.TryJoinUdpMulticastGroup(remote, Group, T0));
+        Assert.True(b.TrySendUdp(sender, Group, Port, "both"u8, T0));
+        Pump(a, b, T0);
+        Assert.Equal("both", Assert.Single(Drain(a, remote)).Text);
+        Assert.Equal("both", Assert.Single(Drain(b, member)).Text);
+        Assert.Equal(0, RealDrops(b));
+    }
+
+    [Fact]
     public void LargeGroupDatagramsAreFragmentedAndReassembled()
     {
         var (a, b) = Pair();
