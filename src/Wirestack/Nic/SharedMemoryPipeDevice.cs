@@ -174,7 +174,7 @@ public sealed unsafe class SharedMemoryPipeDevice : INetworkDevice
             if (Interlocked.CompareExchange(ref state, L.StateAttached, L.StateEmpty) != L.StateEmpty)
             {
                 int other = *(int*)(device._own + L.SidePidOffset);
-                throw new IOException($"Side B of the shared-memory pipe '{full}' is already taken (by process {other}); a pipe joins exactly two devices, so the creating side must re-create it for a new peer.");
+                throw new IOException($"Side B of the shared-memory pipe '{full}' has already been taken (by process {other}); a pipe joins exactly two devices, so the creating side must re-create it for a new peer.");
             }
             device.Attach();
         }

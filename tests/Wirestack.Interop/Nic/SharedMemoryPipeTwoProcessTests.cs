@@ -175,36 +175,57 @@ public sealed class SharedMemoryPipeTwoProcessTests : IDisposable
     }
 
     [Fact]
-    public void APeerKilledInTheMiddleIsReportedWithinABoundedTime()
+    public void APeerKilledInTheMiddleOfATransferIsReportedWithinABoundedTime()
     {
         var peer = ShmPeerProcess.Start("echo", _device.Path);
         try
         {
-            // Traffic flows (ping), then the peer dies without closing its side.
-            int replies = 0;
+            // A TCP echo runs, then the peer dies mid-stream without closing its side.
+            byte[] data = new byte[256 * 1024];
+            byte[] buffer = new byte[256 * 1024];
+            TcpHandle connection = default;
+            long echoed = 0;
             Instant Step(Instant now)
             {
-                while (_iface.TryDequeueEchoReply(out _)) replies++;
-                _iface.TrySendIcmpEcho(PeerAddress, 5, (ushort)replies, "x"u8, now);
-                return now + TimeSpan.FromMilliseconds(5);
+                if (!connection.IsAssigned)
+                {
+                    Assert.True(_iface.TryConnectTcp(new IpEndpoint(PeerAddress, 5001), 0, now, out connection));
+                    return Instant.MaxValue;
+                }
+                var info = _iface.GetTcpInfo(connection);
+                if (info.State is TcpState.SynSent or TcpState.SynReceived) return Instant.MaxValue;
+                bool progress = info.WritableBytes > 0 && _iface.WriteTcp(connection, data, now) > 0;
+                int read;
+                while ((read = _iface.ReadTcp(connection, buffer, now)) > 0)
+                {
+                    Volatile.Write(ref echoed, echoed + read);
+                    progress = true;
+                }
+                return progress ? now : Instant.MaxValue;
             }
             using var loop = new PollLoop(_iface, Step);
             var clock = Stopwatch.StartNew();
-            while (Volatile.Read(ref replies) < 5 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(10);
-            Assert.True(replies >= 5, $"no ping replies before the kill: {loop.Failure}");
+            while (Volatile.Read(ref echoed) < 4 << 20 && clock.Elapsed < TimeSpan.FromSeconds(60) && !loop.Failed) Thread.Sleep(1);
+            Assert.True(Volatile.Read(ref echoed) >= 4 << 20, $"the echo did not get going: {loop.Failure}");
             Assert.Equal(PipePeerState.Connected, _device.PeerState);
             int pid = peer.Process.Id;
             peer.Process.Kill();
             var killed = Stopwatch.StartNew();
-            while (!loop.Failed && killed.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(5);
+            while (!loop.Failed && killed.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
             var detected = killed.Elapsed;
-            Output?.WriteLine($"peer {pid} killed; side A reported it after {detected.TotalMilliseconds:F0} ms: {loop.Failure?.Message}");
+            Output?.WriteLine($"peer {pid} killed after {Volatile.Read(ref echoed)} bytes echoed; side A reported it after {detected.TotalMilliseconds:F0} ms: {loop.Failure?.Message}");
             var failure = Assert.IsType<PipePeerExitedException>(loop.Failure);
             Assert.Equal(pid, failure.ProcessId);
             Assert.Contains($"process {pid}", failure.Message);
             Assert.Equal(PipePeerState.Exited, _device.PeerState);
             Assert.True(detected < TimeSpan.FromSeconds(2), $"detected after {detected}");
             Assert.Throws<PipePeerExitedException>(() => _device.WaitForReceive(TimeSpan.FromSeconds(5)));
+
+            // The creator starts over at the same path: a new pipe for a new peer.
+            _device.Dispose();
+            using var again = SharedMemoryPipeDevice.Create(_device.Path);
+            using var second = ShmPeerProcess.Start("echo", again.Path);
+            Assert.Equal(PipePeerState.Connected, again.CheckPeer());
         }
         finally
         {

@@ -180,7 +180,7 @@ public sealed class SharedMemoryPipeDeviceTests : IDisposable
         using (a)
         using (b)
         {
-            Assert.Contains("already taken", Assert.Throws<IOException>(() => SharedMemoryPipeDevice.Open(_path)).Message);
+            Assert.Contains("already been taken", Assert.Throws<IOException>(() => SharedMemoryPipeDevice.Open(_path)).Message);
             Assert.Contains("in use", Assert.Throws<IOException>(() => SharedMemoryPipeDevice.Create(_path)).Message);
         }
     }
@@ -198,6 +198,22 @@ public sealed class SharedMemoryPipeDeviceTests : IDisposable
             TestFrames.Send(fresh, [1]);
             fresh.Flush();
             Assert.Equal(1, b.Receive());
+        }
+    }
+
+    [Fact]
+    public void AFileLeftHalfMadeIsRecreated()
+    {
+        // A creator that died before writing the magic leaves zeros where the header goes.
+        File.WriteAllBytes(_path, new byte[8192]);
+        Assert.Contains("magic", Assert.Throws<InvalidDataException>(() => SharedMemoryPipeDevice.Open(_path)).Message);
+        var (a, b) = Pair();
+        using (a)
+        using (b)
+        {
+            TestFrames.Send(b, [5]);
+            b.Flush();
+            Assert.Equal(1, a.Receive());
         }
     }
 
