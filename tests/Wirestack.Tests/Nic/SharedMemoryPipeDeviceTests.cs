@@ -365,6 +365,25 @@ public sealed class SharedMemoryPipeDeviceTests : IDisposable
         }
     }
 
+    [Fact]
+    public void WaitingAndLookingAtThePeerAllocateNothing()
+    {
+        var (a, b) = Pair(new SharedMemoryPipeOptions { PeerCheckInterval = TimeSpan.FromMilliseconds(1) });
+        using (a)
+        using (b)
+        {
+            void Round()
+            {
+                b.Interrupt();
+                b.WaitForReceive(TimeSpan.FromSeconds(1));
+                b.WaitForReceive(TimeSpan.FromTicks(1000)); // one futex sleep that times out
+                b.CheckPeer();
+            }
+            Assert.Equal(0, AllocationMeter.Measure(Round, warmup: 20, iterations: 100));
+            Assert.Equal(PipePeerState.Connected, b.PeerState);
+        }
+    }
+
     private void Patch(long offset, int value)
     {
         using var stream = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
