@@ -38,6 +38,7 @@ public sealed partial class Interface
     private long _ipv6SeenUnresolved;
     private long _ipv6SeenTooLong;
     private long _ipv6SeenTimeouts;
+    private long _seenIpv6Evicted;
 
     /// <summary>The assigned IPv6 addresses: the link-local one first, then the configured ones, then those SLAAC made. Empty when IPv6 is off.</summary>
     public ReadOnlySpan<Ipv6InterfaceAddress> Ipv6Addresses => _ipv6Addresses.AsSpan(0, _ipv6AddressCount);
@@ -289,6 +290,13 @@ public sealed partial class Interface
             return;
         }
         var outcome = _reassembler.Accept(fragment, now, out var datagram);
+        // A full pool makes room by evicting the oldest incomplete datagram: its fragments are dropped too.
+        long evicted = _reassembler.Ipv6Counters.Evicted;
+        if (evicted != _seenIpv6Evicted)
+        {
+            Counters.DroppedField[(int)InterfaceDropReason.ReassemblyEvicted] += evicted - _seenIpv6Evicted;
+            _seenIpv6Evicted = evicted;
+        }
         switch (outcome)
         {
             case FragmentOutcome.Complete:

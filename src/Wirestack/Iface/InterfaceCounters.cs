@@ -36,6 +36,8 @@ public sealed class InterfaceCounters
     internal long RouterSolicitationsSentField;
     internal long RouterAdvertisementsReceivedField;
     internal long MldReportsSentField;
+    internal long IgmpReportsSentField;
+    internal long IgmpQueriesReceivedField;
     internal long UdpDatagramsQueuedField;
     internal long EgressGuaranteedPicksField;
 
@@ -105,6 +107,11 @@ public sealed class InterfaceCounters
     /// <summary>MLD reports (and MLDv1 dones) sent: on joins, leaves and in answer to queries.</summary>
     public long MldReportsSent => Volatile.Read(ref MldReportsSentField);
 
+    /// <summary>IGMP reports (and IGMPv2 leaves) sent: on joins, leaves and in answer to queries.</summary>
+    public long IgmpReportsSent => Volatile.Read(ref IgmpReportsSentField);
+
+    /// <summary>Valid IGMP membership queries received (general and group-specific, any version).</summary>
+    public long IgmpQueriesReceived => Volatile.Read(ref IgmpQueriesReceivedField);
     /// <summary>UDP datagrams that found the transmit ring full (or others waiting) and waited in their binding's send queue.</summary>
     public long UdpDatagramsQueued => Volatile.Read(ref UdpDatagramsQueuedField);
 
@@ -151,7 +158,8 @@ public sealed class InterfaceCounters
             .Append(", udp sent ").Append(UdpDatagramsSent).Append(" received ").Append(UdpDatagramsReceived)
             .Append(", fragments sent ").Append(FragmentsSent).Append(" reassembled ").Append(DatagramsReassembled)
             .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent)
-            .Append(" announcements ").Append(ArpAnnouncementsSent);
+            .Append(" announcements ").Append(ArpAnnouncementsSent)
+            .Append(", igmp reports ").Append(IgmpReportsSent).Append(" queries ").Append(IgmpQueriesReceived);
         for (int i = 0; i < DroppedField.Length; i++)
         {
             long count = Volatile.Read(ref DroppedField[i]);

@@ -49,7 +49,7 @@ public sealed record InterfaceOptions
     public bool EnableSlaac { get; init; } = true;
 
     /// <summary>
-    /// Seeds the interface's pseudo-random choices (MLD report and router solicitation delays, IPv6 fragment
+    /// Seeds the interface's pseudo-random choices (MLD and IGMP report delays, router solicitation delays, IPv6 fragment
     /// identifications); 0 derives a seed from the MAC. The same seed gives the same choices, for simulation.
     /// </summary>
     public ulong RandomSeed { get; init; }
@@ -83,6 +83,25 @@ public sealed record InterfaceOptions
 
     /// <summary>How many multicast groups (of both families, including those the stack joins itself) may be joined at once. Default 32.</summary>
     public int MulticastGroupCapacity { get; init; } = 32;
+
+    /// <summary>
+    /// The IGMP version the interface speaks for IPv4 groups: 3 (RFC 3376, the default) or 2 (RFC 2236). Either way it
+    /// falls back to an older version while it hears that version's queries (RFC 3376 section 7).
+    /// </summary>
+    public int IgmpVersion { get; init; } = 3;
+
+    /// <summary>
+    /// How many multicast groups each UDP binding may join (<see cref="Interface.TryJoinUdpMulticastGroup"/>); the
+    /// table is allocated with the binding. Default 20 (Linux's igmp_max_memberships).
+    /// </summary>
+    public int UdpMulticastGroupsPerBinding { get; init; } = 20;
+
+    /// <summary>
+    /// The TTL (IPv4) or hop limit (IPv6) of multicast UDP datagrams a binding sends until
+    /// <see cref="Interface.TrySetUdpMulticastTimeToLive"/> changes it. Default 1: multicast stays on the link, as
+    /// with IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS.
+    /// </summary>
+    public byte MulticastTimeToLive { get; init; } = 1;
 
     /// <summary>The path MTU cache fed by ICMP fragmentation-needed messages; null for its defaults. Its link MTU is always the device's.</summary>
     public PathMtuCacheOptions? PathMtu { get; init; }
@@ -161,6 +180,12 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(UdpBindingCapacity), UdpBindingCapacity, "InterfaceOptions.UdpBindingCapacity must be between 0 and 16384 (the ephemeral port range).");
         if (MulticastGroupCapacity is < 0 or > 4096)
             throw new ArgumentOutOfRangeException(nameof(MulticastGroupCapacity), MulticastGroupCapacity, "InterfaceOptions.MulticastGroupCapacity must be between 0 and 4096.");
+        if (IgmpVersion is not (2 or 3))
+            throw new ArgumentOutOfRangeException(nameof(IgmpVersion), IgmpVersion, "InterfaceOptions.IgmpVersion must be 3 (RFC 3376) or 2 (RFC 2236).");
+        if (UdpMulticastGroupsPerBinding is < 0 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(UdpMulticastGroupsPerBinding), UdpMulticastGroupsPerBinding, "InterfaceOptions.UdpMulticastGroupsPerBinding must be between 0 and 1024.");
+        if (MulticastTimeToLive == 0)
+            throw new ArgumentOutOfRangeException(nameof(MulticastTimeToLive), MulticastTimeToLive, "InterfaceOptions.MulticastTimeToLive must be between 1 and 255.");
         if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
         if (UdpSendBufferLength is < 0 or > 16 * 1024 * 1024)

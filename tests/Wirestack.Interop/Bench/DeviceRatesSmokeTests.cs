@@ -23,6 +23,10 @@ public partial class DeviceRatesSmokeTests
         ("AF_PACKET (veth)", "Wirestack -> kernel"),
         ("AF_PACKET (veth)", "kernel -> Wirestack"),
         ("kernel veth (baseline)", "kernel -> kernel"),
+        ("AF_XDP native (veth)", "Wirestack -> kernel"),
+        ("AF_XDP native (veth)", "kernel -> Wirestack"),
+        ("AF_XDP generic (veth)", "Wirestack -> kernel"),
+        ("AF_XDP generic (veth)", "kernel -> Wirestack"),
     ];
 
     private static readonly int[] FrameSizes = [64, 1514];

@@ -17,6 +17,7 @@ public class InterfaceKernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelPingsTheInterfaceWithoutLoss(LinkKind kind)
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
@@ -45,6 +46,7 @@ public class InterfaceKernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void InterfacePingsTheKernelAndGetsEveryReply(LinkKind kind)
     {
         Prerequisites.RequireRoot();

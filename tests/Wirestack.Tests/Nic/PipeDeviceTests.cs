@@ -132,6 +132,20 @@ public class PipeDeviceTests
     }
 
     [Fact]
+    public void InterruptBeforeTheWaitIsNotLost()
+    {
+        // A runtime posts a command and interrupts while its stack thread is still polling: the next wait must
+        // return at once, or the command sits until the next deadline.
+        var (_, b) = PipeDevice.CreatePair();
+        b.Interrupt();
+        var started = DateTime.UtcNow;
+        Assert.True(b.WaitForReceive(TimeSpan.FromSeconds(30)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "an interrupt made before the wait was lost");
+        // Consumed: the following wait sleeps until its timeout again.
+        Assert.False(b.WaitForReceive(TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
     public void FramesToADisposedPeerAreCountedAsDropped()
     {
         var (a, b) = PipeDevice.CreatePair();

@@ -1,0 +1,347 @@
+using System.Diagnostics;
+using System.Globalization;
+using Wirestack.Interop.Infrastructure;
+using Wirestack.Nic;
+using Wirestack.Nic.Linux;
+using Wirestack.Testing;
+using Wirestack.Wire;
+
+namespace Wirestack.Interop.Nic;
+
+/// <summary>
+/// The AF_XDP device on the host end of a veth pair, with the Linux kernel in a namespace on the
+/// other end as the peer: frames both ways, batches of 1000, need-wakeup on and off, the program's
+/// life (attached while open, gone after dispose, a dead process's program cleaned up) and errors.
+/// </summary>
+public class XdpDeviceTests
+{
+    private const string PeerCidr = "10.203.0.1/24";
+    private const string PeerIp = "10.203.0.1";
+    private const string OurIp = "10.203.0.2";
+    private static readonly MacAddress OurMac = MacAddress.Parse("02:00:00:00:03:02");
+    private static readonly Ipv4Address OurAddress = Ipv4Address.Parse(OurIp);
+    private static readonly Ipv4Address PeerAddress = Ipv4Address.Parse(PeerIp);
+
+    // A pid above the kernel's largest (2^22): no process has it, as if the owner had died.
+    private const int DeadPid = 4_194_305;
+
+    // Sends N datagrams of S bytes to an address, then prints N.
+    private const string UdpSender =
+        "import socket,sys\n" +
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+        "p=sys.argv[4].encode() if len(sys.argv)>4 else b'x'*int(sys.argv[1]);n=int(sys.argv[2]);a=(sys.argv[3],9)\n" +
+        "for i in range(n): s.sendto(p,a)\n" +
+        "print(n)\n";
+
+    // Binds a UDP port, says so, then prints each of N datagrams' payloads and senders.
+    private const string UdpReceiver =
+        "import socket,sys\n" +
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+        "s.bind((sys.argv[1],int(sys.argv[2])));s.settimeout(15)\n" +
+        "print('ready',flush=True)\n" +
+        "for i in range(int(sys.argv[3])):\n" +
+        "  d,a=s.recvfrom(4096);print(d.decode(),a[0],a[1],flush=True)\n";
+
+    private static ITestOutputHelper? Output => TestContext.Current.TestOutputHelper;
+
+    [Theory]
+    [InlineData(XdpAttachMode.Generic, "xdpgeneric")]
+    [InlineData(XdpAttachMode.Native, "xdp")]
+    public void TheProgramIsAttachedWhileOpenAndDetachedOnDispose(XdpAttachMode mode, string shown)
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = mode });
+        string attached = LinkShow(link.HostEnd);
+        Output?.WriteLine($"{mode}: attached as {device.AttachMode}, {device.CopyMode}, program {device.ProgramId}, need-wakeup {device.UsesNeedWakeup}\n{attached}");
+        Assert.Equal(mode, device.AttachMode);
+        Assert.Equal(XdpCopyMode.Copy, device.CopyMode); // veth has no zero-copy
+        // `ip link` shows the mode after the MTU (xdp for native, xdpgeneric) and the program below.
+        Assert.Contains($" {shown} qdisc", attached, StringComparison.Ordinal);
+        Assert.Contains($"prog/xdp id {device.ProgramId} name wirestack_xdp", attached, StringComparison.Ordinal);
+        Assert.Equal(1500, device.Capabilities.Mtu);
+        Assert.Equal(1518, device.Capabilities.MaxFrameLength);
+        Assert.Equal(link.HostEnd, device.InterfaceName);
+        Assert.Equal(0, device.QueueId);
+        device.Dispose();
+        device.Dispose();
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        Assert.Throws<ObjectDisposedException>(() => device.Receive());
+        Assert.Throws<ObjectDisposedException>(() => device.TryGetTransmitSlot(out _));
+        Assert.Throws<ObjectDisposedException>(() => device.Flush());
+    }
+
+    [Theory]
+    [InlineData(XdpAttachMode.Generic)]
+    [InlineData(XdpAttachMode.Native)]
+    public void DatagramFromAKernelSocketIsReceivedInTheUmem(XdpAttachMode mode)
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = mode });
+        link.AddPeerNeighbour(OurIp, OurMac);
+        link.Namespace.Exec("python3", "-c", UdpSender, "0", "1", OurIp, "hello from the kernel").EnsureSuccess("send a datagram");
+
+        byte[]? seen = null;
+        for (var limit = Stopwatch.StartNew(); seen is null && limit.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(100));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out _)) seen = device.GetReceived(i).ToArray();
+            device.ReleaseReceived(n);
+        }
+        Assert.NotNull(seen);
+        Assert.Equal(WireError.None, EthernetFrame.TryParse(seen, out var frame));
+        Assert.Equal(OurMac, frame.Destination);
+        Assert.Equal(link.PeerMac, frame.Source);
+        Assert.True(seen.AsSpan().EndsWith("hello from the kernel"u8), "the payload is not the datagram's");
+        Assert.True(device.Counters.ReceivedFrames >= 1);
+        Assert.Equal(0, device.Counters.ReceiveDropped);
+    }
+
+    [Theory]
+    [InlineData(XdpAttachMode.Generic)]
+    [InlineData(XdpAttachMode.Native)]
+    public void DatagramWrittenInATransmitSlotReachesAKernelSocket(XdpAttachMode mode)
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = mode });
+        var host = new WireHost(OurMac, OurAddress);
+        var receiver = link.Namespace.Start("python3", "-c", UdpReceiver, PeerIp, "9000", "1");
+        Assert.Equal("ready", receiver.StandardOutput.ReadLine());
+
+        Assert.True(device.TryGetTransmitSlot(out var slot));
+        Assert.Equal(1518, slot.Length);
+        int length = host.WriteUdp(slot, link.PeerMac, PeerAddress, 40000, 9000, "hello from wirestack"u8);
+        device.CommitTransmit(length);
+        Assert.Equal(1, device.Flush());
+
+        Assert.Equal($"hello from wirestack {OurIp} 40000", receiver.StandardOutput.ReadLine());
+        Assert.Equal(1, device.Counters.TransmittedFrames);
+        Assert.Equal(length, device.Counters.TransmittedBytes);
+        Assert.Equal(0, device.Counters.TransmitErrors);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ABatchOfAThousandFramesGoesOutInOneFlushAndTheKernelsThousandComeIn(bool needWakeup)
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        const int count = 1000;
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic, UseNeedWakeup = needWakeup, ReceiveBatchSize = 256 });
+        Assert.Equal(needWakeup, device.UsesNeedWakeup);
+        link.AddPeerNeighbour(OurIp, OurMac);
+        var host = new WireHost(OurMac, OurAddress);
+
+        // Out: 1000 frames committed, one flush.
+        long before = link.PeerStatistic("rx_packets");
+        for (int i = 0; i < count; i++)
+        {
+            Assert.True(device.TryGetTransmitSlot(out var slot), $"no slot for frame {i}");
+            device.CommitTransmit(host.WriteUdp(slot, link.PeerMac, PeerAddress, 40000, 9, new byte[18]));
+        }
+        Assert.Equal(count, device.Flush());
+        long arrived = 0;
+        for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(5) && arrived < count; Thread.Sleep(20))
+            arrived = link.PeerStatistic("rx_packets") - before;
+        Output?.WriteLine($"need-wakeup {needWakeup}: 1000 frames in one flush took {device.TransmitSystemCalls} sendto calls ({device.Counters.TransmitErrors} errors); peer rx_packets +{arrived}");
+        Assert.Equal(count, arrived);
+        Assert.Equal(count, device.Counters.TransmittedFrames);
+        // Copy mode sends at most 32 frames a call: 1000 frames take about 32 calls, not 1000.
+        Assert.InRange(device.TransmitSystemCalls, (count + 31) / 32, (count + 31) / 32 + 4);
+        // Every chunk came back through the completion ring: a full ring's worth of slots is free again.
+        for (int i = 0; i < device.Capabilities.TransmitRingSize; i++)
+        {
+            Assert.True(device.TryGetTransmitSlot(out _), $"slot {i} did not come back");
+            device.CommitTransmit(60);
+        }
+        Assert.False(device.TryGetTransmitSlot(out _));
+
+        // In: 1000 datagrams from a kernel socket.
+        var sender = link.Namespace.Start("python3", "-c", UdpSender, "64", count.ToString(CultureInfo.InvariantCulture), OurIp);
+        long received = 0;
+        for (var limit = Stopwatch.StartNew(); limit.Elapsed < TimeSpan.FromSeconds(20);)
+        {
+            bool senderDone = sender.HasExited;
+            if (!device.WaitForReceive(TimeSpan.FromMilliseconds(200)) && senderDone) break;
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out int length) && length == 64) received++;
+            device.ReleaseReceived(n);
+        }
+        Output?.WriteLine($"received {received} of {count}, dropped {device.Counters.ReceiveDropped}, recvfrom kicks {device.ReceiveSystemCalls}");
+        Assert.Equal(count, received + device.Counters.ReceiveDropped);
+        Assert.True(received >= count / 2, $"only {received} of {count} arrived");
+    }
+
+    [Fact]
+    public void SteadyStateReceiveAndFlushAllocateNothing()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic });
+        link.AddPeerNeighbour(OurIp, OurMac);
+        link.Namespace.Start("python3", "-c", $"import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nwhile True: s.sendto(b'x'*100,('{OurIp}',9))");
+        var host = new WireHost(OurMac, OurAddress);
+        var frame = new byte[device.Capabilities.MaxFrameLength];
+        int length = host.WriteUdp(frame, link.PeerMac, PeerAddress, 40000, 9, new byte[200]);
+        Assert.True(device.WaitForReceive(TimeSpan.FromSeconds(10)), "the flood never arrived");
+
+        long touched = 0;
+        void Round()
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(10));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++) touched += device.GetReceived(i)[0];
+            device.ReleaseReceived(n);
+            for (int i = 0; i < 16 && device.TryGetTransmitSlot(out var slot); i++)
+            {
+                frame.AsSpan(0, length).CopyTo(slot);
+                device.CommitTransmit(length);
+            }
+            device.Flush();
+        }
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);) Round();
+        long receivedBefore = device.Counters.ReceivedFrames;
+        long sentBefore = device.Counters.TransmittedFrames;
+        long allocated = AllocationMeter.Measure(Round, warmup: 0, iterations: 2000);
+
+        Output?.WriteLine($"2000 rounds: received {device.Counters.ReceivedFrames - receivedBefore}, sent {device.Counters.TransmittedFrames - sentBefore}, allocated {allocated} bytes ({touched})");
+        Assert.True(device.Counters.ReceivedFrames - receivedBefore > 1000, "too few frames arrived while measuring");
+        Assert.True(device.Counters.TransmittedFrames - sentBefore > 1000, "too few frames were sent while measuring");
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void AProgramLeftByADeadProcessIsCleanedUpAtTheNextOpen()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        uint stale = LeaveProgramAttached(link.HostEnd, DeadPid);
+        Assert.Contains($"prog/xdp id {stale}", LinkShow(link.HostEnd), StringComparison.Ordinal);
+
+        var refused = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { ReplaceStaleProgram = false }));
+        Assert.Contains($"by process {DeadPid}, which has exited: set XdpDeviceOptions.ReplaceStaleProgram", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"id {stale}", LinkShow(link.HostEnd), StringComparison.Ordinal);
+
+        using (var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic }))
+        {
+            string shown = LinkShow(link.HostEnd);
+            Assert.DoesNotContain($"id {stale}", shown, StringComparison.Ordinal);
+            Assert.Contains(" xdpgeneric qdisc", shown, StringComparison.Ordinal);
+            Assert.Contains($"prog/xdp id {device.ProgramId} name wirestack_xdp", shown, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AProgramOfALiveProcessOrOfSomeoneElseIsLeftAlone()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        using (var first = XdpDevice.Open(link.HostEnd))
+        {
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains($"by process {Environment.ProcessId}, which still runs: one XdpDevice per interface", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"id {first.ProgramId}", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        }
+
+        // A program somebody else loaded (a plain XDP_PASS named "other_prog").
+        ulong[] pass = [0x0000_0002_0000_00b7UL, 0x95UL]; // r0 = XDP_PASS; exit
+        int other = BpfNative.LoadXdpProgram(pass, "other_prog", out string log);
+        Assert.True(other >= 0, $"could not load a plain program: {log}");
+        try
+        {
+            Assert.Equal(0, XdpNetlink.SetProgram(IndexOf(link.HostEnd), other, XdpNetlink.XDP_FLAGS_SKB_MODE, -1, out _));
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains("program 'other_prog'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("not Wirestack's: detach it (ip link set dev", error.Message, StringComparison.Ordinal);
+            Assert.Contains("xdpgeneric", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        }
+        finally
+        {
+            XdpNetlink.SetProgram(IndexOf(link.HostEnd), -1, XdpNetlink.XDP_FLAGS_SKB_MODE, -1, out _);
+            LinuxNative.Close(other);
+        }
+    }
+
+    [Fact]
+    public void ErrorsSayWhatIsMissingAndWhatToDo()
+    {
+        Prerequisites.RequireRoot();
+        var missing = Assert.Throws<IOException>(() => XdpDevice.Open("wsnosuchif0"));
+        Assert.Contains("no interface 'wsnosuchif0': create it or check the name", missing.Message, StringComparison.Ordinal);
+
+        using var link = QuietVethLink.Create(PeerCidr);
+        var zeroCopy = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { CopyMode = XdpCopyMode.ZeroCopy }));
+        Assert.Contains("does not support AF_XDP zero-copy", zeroCopy.Message, StringComparison.Ordinal);
+        Assert.Contains("use XdpCopyMode.Copy or Auto", zeroCopy.Message, StringComparison.Ordinal);
+
+        var queue = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { QueueId = 7 }));
+        Assert.Contains("has a receive queue 7", queue.Message, StringComparison.Ordinal);
+
+        ThreadCapabilities.RunWithout(ThreadCapabilities.CapNetRaw, () =>
+        {
+            var error = Assert.Throws<UnauthorizedAccessException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains("AF_XDP needs CAP_NET_RAW", error.Message, StringComparison.Ordinal);
+        });
+        // None of the failures left a program behind.
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MisuseGetsMessagesThatSayWhatToDo()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { RingSize = 64, ReceiveBatchSize = 8 });
+        Assert.Contains("TryGetTransmitSlot first", Assert.Throws<InvalidOperationException>(() => device.CommitTransmit(60)).Message, StringComparison.Ordinal);
+        Assert.True(device.TryGetTransmitSlot(out _));
+        Assert.Contains("already lent", Assert.Throws<InvalidOperationException>(() => device.TryGetTransmitSlot(out _)).Message, StringComparison.Ordinal);
+        Assert.Contains("Ethernet header", Assert.Throws<ArgumentOutOfRangeException>(() => device.CommitTransmit(10)).Message, StringComparison.Ordinal);
+        Assert.Contains("slot size", Assert.Throws<ArgumentOutOfRangeException>(() => device.CommitTransmit(1519)).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.GetReceived(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.ReleaseReceived(1));
+    }
+
+    [Fact]
+    public void WaitTimesOutOnAQuietLinkAndInterruptWakesIt()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd);
+        for (var drain = Stopwatch.StartNew(); drain.Elapsed < TimeSpan.FromMilliseconds(300);)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(20));
+            device.ReleaseReceived(device.Receive());
+        }
+        var quiet = Stopwatch.StartNew();
+        Assert.False(device.WaitForReceive(TimeSpan.FromMilliseconds(100)));
+        Assert.True(quiet.Elapsed >= TimeSpan.FromMilliseconds(90), $"the wait returned after {quiet.Elapsed.TotalMilliseconds} ms");
+
+        var interrupter = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            device.Interrupt();
+        });
+        interrupter.Start();
+        var woken = Stopwatch.StartNew();
+        Assert.True(device.WaitForReceive(TimeSpan.FromSeconds(10)));
+        Assert.True(woken.Elapsed < TimeSpan.FromSeconds(5), "Interrupt did not wake the wait");
+        interrupter.Join();
+    }
+
+    // What a process killed while its device was open leaves: the program attached (in native mode,
+    // as Auto picks on veth), its map naming a process that is gone, no socket and no fds.
+    private static uint LeaveProgramAttached(string interfaceName, int ownerPid)
+    {
+        using var program = XdpRedirectProgram.Load(64, ownerPid);
+        int errno = XdpNetlink.SetProgram(IndexOf(interfaceName), program.ProgramFd, XdpNetlink.XDP_FLAGS_DRV_MODE, -1, out string explanation);
+        Assert.True(errno == 0, $"attach failed: errno {errno} {explanation}");
+        return program.ProgramId;
+    }
+
+    private static int IndexOf(string interfaceName) =>
+        int.Parse(File.ReadAllText($"/sys/class/net/{interfaceName}/ifindex").Trim(), CultureInfo.InvariantCulture);
+
+    private static string LinkShow(string interfaceName) => IpRoute2.Run("link", "show", interfaceName).StandardOutput;
+}
