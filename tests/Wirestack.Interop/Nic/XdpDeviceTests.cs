@@ -291,6 +291,33 @@ public class XdpDeviceTests
     }
 
     [Fact]
+    public void WithoutCapBpfTheMessageNamesTheCapabilities()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        ThreadCapabilities.RunWithout([ThreadCapabilities.CapBpf, ThreadCapabilities.CapSysAdmin], () =>
+        {
+            var error = Assert.Throws<UnauthorizedAccessException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains("AF_XDP needs CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN) to load its XDP program: run as root", error.Message, StringComparison.Ordinal);
+        });
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AUmemAboveTheLockedMemoryLimitSaysToRaiseIt()
+    {
+        // Without CAP_IPC_LOCK the UMEM's pages count against RLIMIT_MEMLOCK; 16384 x 2 chunks of 2 KiB is 64 MiB.
+        long limit = LockedMemoryLimit();
+        if (limit < 0 || limit >= 64L << 20) Assert.Skip($"RLIMIT_MEMLOCK is {(limit < 0 ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture))}: a 64 MiB UMEM fits.");
+        using var link = QuietVethLink.Create(PeerCidr);
+        ThreadCapabilities.RunWithout(ThreadCapabilities.CapIpcLock, () =>
+        {
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { RingSize = 16384 }));
+            Assert.Contains("counts against RLIMIT_MEMLOCK. Raise the limit (ulimit -l unlimited", error.Message, StringComparison.Ordinal);
+            Assert.Contains("or lower XdpDeviceOptions.RingSize", error.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public void MisuseGetsMessagesThatSayWhatToDo()
     {
         using var link = QuietVethLink.Create(PeerCidr);
@@ -338,6 +365,18 @@ public class XdpDeviceTests
         int errno = XdpNetlink.SetProgram(IndexOf(interfaceName), program.ProgramFd, XdpNetlink.XDP_FLAGS_DRV_MODE, -1, out string explanation);
         Assert.True(errno == 0, $"attach failed: errno {errno} {explanation}");
         return program.ProgramId;
+    }
+
+    // The soft RLIMIT_MEMLOCK in bytes, -1 for unlimited.
+    private static long LockedMemoryLimit()
+    {
+        foreach (string line in File.ReadLines("/proc/self/limits"))
+        {
+            if (!line.StartsWith("Max locked memory", StringComparison.Ordinal)) continue;
+            string soft = line["Max locked memory".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+            return soft == "unlimited" ? -1 : long.Parse(soft, CultureInfo.InvariantCulture);
+        }
+        return -1;
     }
 
     private static int IndexOf(string interfaceName) =>
