@@ -243,8 +243,22 @@ public class XdpDeviceTests
         using (var first = XdpDevice.Open(link.HostEnd))
         {
             var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
-            Assert.Contains($"by process {Environment.ProcessId}, which still runs: one XdpDevice per interface", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Queue 0 of", error.Message, StringComparison.Ordinal);
+            Assert.Contains("already has an AF_XDP socket", error.Message, StringComparison.Ordinal);
             Assert.Contains($"id {first.ProgramId}", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+
+        // Process 1 always runs: its program is not stale.
+        uint live = LeaveProgramAttached(link.HostEnd, 1);
+        try
+        {
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains($"(id {live}) attached (xdpdrv) by process 1, which still runs", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            XdpNetlink.SetProgram(IndexOf(link.HostEnd), -1, XdpNetlink.XDP_FLAGS_DRV_MODE, -1, out _);
         }
 
         // A program somebody else loaded (a plain XDP_PASS named "other_prog").
@@ -263,6 +277,72 @@ public class XdpDeviceTests
         {
             XdpNetlink.SetProgram(IndexOf(link.HostEnd), -1, XdpNetlink.XDP_FLAGS_SKB_MODE, -1, out _);
             LinuxNative.Close(other);
+        }
+    }
+
+    [Fact]
+    public void DevicesOnTwoQueuesOfAnInterfaceShareOneProgramAndTheLastDetachesIt()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var ns = NetworkNamespace.Create();
+        string host = IpRoute2.UniqueInterfaceName("wsq");
+        string peer = IpRoute2.UniqueInterfaceName("wsr");
+        IpRoute2.Run("link", "add", host, "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer", "name", peer, "numtxqueues", "2", "numrxqueues", "2", "netns", ns.Name);
+        try
+        {
+            File.WriteAllText($"/proc/sys/net/ipv6/conf/{host}/disable_ipv6", "1");
+            IpRoute2.Run("link", "set", host, "up");
+            ns.Exec("ip", "addr", "add", PeerCidr, "dev", peer).EnsureSuccess("ip addr add");
+            ns.Exec("ip", "link", "set", peer, "up").EnsureSuccess("ip link set up");
+            ns.Exec("ip", "neigh", "replace", OurIp, "lladdr", OurMac.ToString(), "dev", peer, "nud", "permanent").EnsureSuccess("ip neigh");
+
+            var queue0 = XdpDevice.Open(host, new XdpDeviceOptions { AttachMode = XdpAttachMode.Native, QueueId = 0 });
+            var queue1 = XdpDevice.Open(host, new XdpDeviceOptions { QueueId = 1 });
+            Assert.Equal(queue0.ProgramId, queue1.ProgramId);
+            Assert.Equal(XdpAttachMode.Native, queue1.AttachMode);
+            Assert.Equal(1, queue1.QueueId);
+            Assert.Contains(" xdp qdisc", LinkShow(host), StringComparison.Ordinal);
+            var wrongMode = Assert.Throws<InvalidOperationException>(() => XdpDevice.Open(host, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic, QueueId = 1 }));
+            Assert.Contains("with the same XdpDeviceOptions.AttachMode", wrongMode.Message, StringComparison.Ordinal);
+
+            // Datagrams from many sockets spread over the peer's two transmit queues (by socket hash),
+            // and a native program on a veth sees each on the matching receive queue: every one
+            // arrives at one device or the other, and both get some.
+            const int count = 200;
+            const string manyPorts =
+                "import socket,sys\n" +
+                "for i in range(int(sys.argv[2])):\n" +
+                "  s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.sendto(b'q'*32,(sys.argv[1],9));s.close()\n";
+            ns.Exec("python3", "-c", manyPorts, OurIp, count.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("send from many ports");
+            long on0 = 0, on1 = 0;
+            for (var limit = Stopwatch.StartNew(); on0 + on1 < count && limit.Elapsed < TimeSpan.FromSeconds(10);)
+            {
+                on0 += Drain(queue0);
+                on1 += Drain(queue1);
+                Thread.Sleep(5);
+            }
+            Output?.WriteLine($"queue 0 received {on0}, queue 1 received {on1}");
+            Assert.Equal(count, on0 + on1);
+            Assert.True(on0 > 0 && on1 > 0, "the program sent every frame to one queue's socket");
+
+            queue0.Dispose();
+            Assert.Contains($"id {queue1.ProgramId}", LinkShow(host), StringComparison.Ordinal); // still serving queue 1
+            queue1.Dispose();
+            Assert.DoesNotContain("xdp", LinkShow(host), StringComparison.Ordinal);
+        }
+        finally
+        {
+            ProcessRunner.Run("ip", "link", "delete", host);
+        }
+
+        static long Drain(XdpDevice device)
+        {
+            long found = 0;
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out int length) && length == 32) found++;
+            device.ReleaseReceived(n);
+            return found;
         }
     }
 
