@@ -223,7 +223,7 @@ public sealed unsafe class XdpDevice : INetworkDevice
             for (int i = 0; i < options.RingSize; i++) freeTransmit[i] = (ulong)(options.RingSize + options.RingSize - 1 - i) * (ulong)chunkSize;
 
             program = XdpInterfaceProgram.Acquire(interfaceName, (int)index, options, ownerPid);
-            bool zeroCopy = Bind(fd, interfaceName, index, options);
+            bool zeroCopy = Bind(fd, interfaceName, index, options, program.Mode);
             bool needWakeup = options.UseNeedWakeup;
             program.Register(options.QueueId, fd);
 
@@ -456,16 +456,18 @@ public sealed unsafe class XdpDevice : INetworkDevice
     }
 
     // Binds the socket to the queue; returns whether it is zero-copy.
-    private static bool Bind(int fd, string interfaceName, uint index, XdpDeviceOptions options)
+    private static bool Bind(int fd, string interfaceName, uint index, XdpDeviceOptions options, XdpAttachMode programMode)
     {
         ushort wakeup = options.UseNeedWakeup ? XDP_USE_NEED_WAKEUP : (ushort)0;
-        // Zero-copy means the driver's own XDP path; a generic program would copy anyway.
-        bool tryZeroCopy = options.CopyMode == XdpCopyMode.ZeroCopy || (options.CopyMode == XdpCopyMode.Auto && options.AttachMode != XdpAttachMode.Generic);
-        if (tryZeroCopy)
+        // Zero-copy means the driver's own XDP path; behind a generic program frames are copied anyway.
+        if (options.CopyMode == XdpCopyMode.ZeroCopy && programMode != XdpAttachMode.Native)
+            throw new IOException($"Zero-copy needs the XDP program in native mode, and the driver of '{interfaceName}' only took it in generic mode: use XdpCopyMode.Copy or Auto.");
+        if (options.CopyMode != XdpCopyMode.Copy && programMode == XdpAttachMode.Native)
         {
             int errno = BindOnce(fd, index, (uint)options.QueueId, (ushort)(XDP_ZEROCOPY | wakeup));
             if (errno == 0) return true;
-            if (options.CopyMode == XdpCopyMode.ZeroCopy || errno is not (EOPNOTSUPP or LinuxNative.EINVAL or EBUSY))
+            // EOPNOTSUPP (or EINVAL on older kernels): this driver has no zero-copy; fall back to copying.
+            if (options.CopyMode == XdpCopyMode.ZeroCopy || errno is not (EOPNOTSUPP or LinuxNative.EINVAL))
                 throw BindRefused(interfaceName, options, errno, " in zero-copy mode");
         }
         int copyErrno = BindOnce(fd, index, (uint)options.QueueId, (ushort)(XDP_COPY | wakeup));
