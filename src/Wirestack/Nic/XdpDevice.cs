@@ -32,6 +32,7 @@ namespace Wirestack.Nic;
 public sealed unsafe class XdpDevice : INetworkDevice
 {
     private const int EthernetHeaderLength = 14;
+    private const int StatisticsInterval = 1024;
 
     private readonly int _fd;
     private readonly byte* _umem;
@@ -66,6 +67,7 @@ public sealed unsafe class XdpDevice : INetworkDevice
     private long _transmitSystemCalls;
     private long _receiveSystemCalls;
     private XdpStatistics _statistics;
+    private int _batchesSinceStatistics;
     private bool _disposed;
 
     private XdpDevice(string interfaceName, int fd, byte* umem, nuint umemLength, int chunkSize, int mtu,
@@ -288,6 +290,9 @@ public sealed unsafe class XdpDevice : INetworkDevice
         }
         _rx.Consume(take);
         if (recycled) _fill.Submit();
+        // The kernel's drop counts come by getsockopt; under steady load there is no idle wait to
+        // read them in, so read them every so many batches too.
+        if (++_batchesSinceStatistics == StatisticsInterval) CollectKernelDrops();
         return _lentCount;
     }
 
@@ -449,6 +454,7 @@ public sealed unsafe class XdpDevice : INetworkDevice
     {
         XdpStatistics now;
         uint size = (uint)sizeof(XdpStatistics);
+        _batchesSinceStatistics = 0;
         if (LinuxNative.GetSockOpt(_fd, SOL_XDP, XDP_STATISTICS, &now, &size) != 0) return;
         Counters.ReceiveDroppedField += (long)(now.RxDropped - _statistics.RxDropped + now.RxRingFull - _statistics.RxRingFull);
         Counters.TransmitDroppedField += (long)(now.TxInvalidDescriptors - _statistics.TxInvalidDescriptors);

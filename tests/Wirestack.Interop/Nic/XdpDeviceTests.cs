@@ -178,6 +178,29 @@ public class XdpDeviceTests
     }
 
     [Fact]
+    public void FramesLongerThanASlotOrBeyondAFullRingAreCountedAsDropped()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        // Slots for a 576-byte MTU on a 1500-byte link; a 64-frame ring.
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic, Mtu = 576, RingSize = 64, ReceiveBatchSize = 64 });
+        link.AddPeerNeighbour(OurIp, OurMac);
+
+        link.Namespace.Exec("python3", "-c", UdpSender, "1000", "3", OurIp).EnsureSuccess("send long datagrams");
+        Assert.Equal(0, ReceiveFor(device, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(3, device.Counters.ReceiveDropped);
+
+        // 500 datagrams while nobody reads: 64 fill the ring, the kernel drops the rest and says so.
+        link.Namespace.Exec("python3", "-c", UdpSender, "10", "500", OurIp).EnsureSuccess("send a burst");
+        Thread.Sleep(200);
+        long received = ReceiveFor(device, TimeSpan.FromMilliseconds(300));
+        long dropped = device.Counters.ReceiveDropped - 3;
+        Output?.WriteLine($"burst of 500 into a 64-frame ring: received {received}, dropped {dropped}");
+        Assert.Equal(64, received);
+        Assert.Equal(500, received + dropped);
+    }
+
+    [Fact]
     public void SteadyStateReceiveAndFlushAllocateNothing()
     {
         Prerequisites.RequireTool("python3", "python3");
@@ -445,6 +468,21 @@ public class XdpDeviceTests
         int errno = XdpNetlink.SetProgram(IndexOf(interfaceName), program.ProgramFd, XdpNetlink.XDP_FLAGS_DRV_MODE, -1, out string explanation);
         Assert.True(errno == 0, $"attach failed: errno {errno} {explanation}");
         return program.ProgramId;
+    }
+
+    // Receives (and releases) for a while; how many UDP datagrams to port 9 arrived.
+    private static long ReceiveFor(INetworkDevice device, TimeSpan time)
+    {
+        long found = 0;
+        for (var elapsed = Stopwatch.StartNew(); elapsed.Elapsed < time;)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(20));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out _)) found++;
+            device.ReleaseReceived(n);
+        }
+        return found;
     }
 
     // The soft RLIMIT_MEMLOCK in bytes, -1 for unlimited.
