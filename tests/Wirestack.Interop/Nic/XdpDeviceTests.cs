@@ -62,9 +62,11 @@ public class XdpDeviceTests
         Assert.Equal(1518, device.Capabilities.MaxFrameLength);
         Assert.Equal(link.HostEnd, device.InterfaceName);
         Assert.Equal(0, device.QueueId);
+        Assert.Equal(1, Promiscuity(link.HostEnd)); // our MAC is not the interface's
         device.Dispose();
         device.Dispose();
         Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        Assert.Equal(0, Promiscuity(link.HostEnd));
         Assert.Throws<ObjectDisposedException>(() => device.Receive());
         Assert.Throws<ObjectDisposedException>(() => device.TryGetTransmitSlot(out _));
         Assert.Throws<ObjectDisposedException>(() => device.Flush());
@@ -499,6 +501,15 @@ public class XdpDeviceTests
 
     private static int IndexOf(string interfaceName) =>
         int.Parse(File.ReadAllText($"/sys/class/net/{interfaceName}/ifindex").Trim(), CultureInfo.InvariantCulture);
+
+    // Packet-socket memberships raise the interface's promiscuity count, which `ip -d link` shows.
+    private static int Promiscuity(string name)
+    {
+        string text = IpRoute2.Run("-d", "-o", "link", "show", name).StandardOutput;
+        int at = text.IndexOf(" promiscuity ", StringComparison.Ordinal) + " promiscuity ".Length;
+        int end = text.IndexOf(' ', at);
+        return int.Parse(text.AsSpan(at, end - at), CultureInfo.InvariantCulture);
+    }
 
     private static string LinkShow(string interfaceName) => IpRoute2.Run("link", "show", interfaceName).StandardOutput;
 }
