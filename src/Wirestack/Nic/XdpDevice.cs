@@ -330,7 +330,9 @@ public sealed unsafe class XdpDevice : INetworkDevice
         if (_slotLent)
             throw new InvalidOperationException("A transmit slot is already lent; commit it with CommitTransmit before asking for another.");
         if (_freeTransmitCount == 0) ReclaimCompleted();
-        if (_freeTransmitCount == 0 || _tx.Free == 0)
+        // No need to look at the transmit ring's room: a descriptor in it holds a chunk that has not
+        // completed yet, so while a chunk is free the ring has room for it.
+        if (_freeTransmitCount == 0)
         {
             slot = default;
             return false;
