@@ -202,6 +202,53 @@ public class XdpDeviceTests
         Assert.Equal(500, received + dropped);
     }
 
+    [Theory]
+    [InlineData(XdpAttachMode.Generic)]
+    [InlineData(XdpAttachMode.Native)]
+    public void VlanTaggedFramesArriveByteForByteAsSent(XdpAttachMode mode)
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = mode });
+        // XDP runs before the kernel takes the tag out of the frame: the program sees it, and so do we.
+        var header = new EthernetRepr
+        {
+            Destination = OurMac,
+            Source = link.PeerMac,
+            EtherType = EtherType.Ipv4,
+            VlanTagCount = 1,
+            OuterVlan = new VlanTag(5, priority: 3),
+        };
+        var udp = new UdpRepr(40000, 9, 33);
+        var ip = new Ipv4Repr(PeerAddress, OurAddress, IpProtocol.Udp, udp.BufferLength);
+        var frame = new byte[header.HeaderLength + ip.TotalLength];
+        header.Emit(frame);
+        ip.Emit(frame.AsSpan(header.HeaderLength));
+        udp.Emit(frame.AsSpan(header.HeaderLength + ip.HeaderLength), new byte[33], ip.PseudoHeaderSum());
+
+        const string rawSender =
+            "import socket,sys\n" +
+            "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0))\n" +
+            "f=bytes.fromhex(sys.argv[2])\n" +
+            "for i in range(int(sys.argv[3])): s.send(f)\n";
+        link.Namespace.Exec("python3", "-c", rawSender, link.PeerEnd, Convert.ToHexString(frame), "3").EnsureSuccess("send raw tagged frames");
+        int matched = 0;
+        for (var limit = Stopwatch.StartNew(); matched < 3 && limit.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(100));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+            {
+                var bytes = device.GetReceived(i);
+                if (bytes.Length < 14 || !bytes[..12].SequenceEqual(frame.AsSpan(0, 12))) continue;
+                Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(bytes));
+                matched++;
+            }
+            device.ReleaseReceived(n);
+        }
+        Assert.Equal(3, matched);
+    }
+
     [Fact]
     public void SteadyStateReceiveAndFlushAllocateNothing()
     {
