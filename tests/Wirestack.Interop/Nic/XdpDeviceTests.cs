@@ -470,6 +470,39 @@ public class XdpDeviceTests
     }
 
     [Fact]
+    public void AnInterfaceGoingDownAndUpOrAwayIsCountedNotThrown()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic });
+        var host = new WireHost(OurMac, OurAddress);
+        link.AddPeerNeighbour(OurIp, OurMac);
+
+        // Down and up: the socket stays bound and the program attached; frames flow again.
+        IpRoute2.Run("link", "set", link.HostEnd, "down");
+        IpRoute2.Run("link", "set", link.HostEnd, "up");
+        bool arrived = false;
+        for (var limit = Stopwatch.StartNew(); !arrived && limit.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            link.Namespace.Exec("python3", "-c", UdpSender, "10", "1", OurIp).EnsureSuccess("send after up");
+            arrived = ReceiveFor(device, TimeSpan.FromMilliseconds(300)) > 0;
+        }
+        Assert.True(arrived, "no datagram reached the device after the interface came back up");
+
+        // Away: the kernel unbinds the socket; sending counts errors, waiting times out, nothing throws.
+        link.Veth.Dispose();
+        Assert.True(device.TryGetTransmitSlot(out var slot));
+        device.CommitTransmit(host.WriteUdp(slot, link.PeerMac, PeerAddress, 40000, 9, "lost"u8));
+        Assert.Equal(1, device.Flush());
+        Assert.True(device.Counters.TransmitErrors >= 1, $"the failed send was not counted: {device.Counters}");
+        var quiet = Stopwatch.StartNew();
+        Assert.False(device.WaitForReceive(TimeSpan.FromMilliseconds(100)));
+        Assert.True(quiet.Elapsed >= TimeSpan.FromMilliseconds(90), "the wait spins on a socket whose interface is gone");
+        Assert.Equal(0, device.Receive());
+        device.Dispose();
+    }
+
+    [Fact]
     public void MisuseGetsMessagesThatSayWhatToDo()
     {
         using var link = QuietVethLink.Create(PeerCidr);
