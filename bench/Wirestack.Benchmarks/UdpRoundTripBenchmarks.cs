@@ -88,9 +88,12 @@ public class UdpRoundTripBenchmarks
 
     private void Pump(Instant now)
     {
-        _manualA.Poll(now);
-        _manualB.Poll(now);
-        _manualA.Poll(now);
+        // Two rounds: enough for ARP at the start and for either direction afterwards.
+        for (int i = 0; i < 2; i++)
+        {
+            _manualA.Poll(now);
+            _manualB.Poll(now);
+        }
     }
 
     private int RoundTrip(IUdpSocket client, IpEndpoint server)
