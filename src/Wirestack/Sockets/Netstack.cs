@@ -173,6 +173,9 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
 
     internal TimeProvider Time => _time;
 
+    /// <summary>Pings the stack thread still tracks (stack thread or manual poller only).</summary>
+    internal int PendingPings => _pings.Count;
+
     /// <summary>How many times the stack has run its loop (commands, rings, poll): shows that an idle stack sleeps.</summary>
     internal long Iterations => Interlocked.Read(ref _iterations);
 

@@ -55,15 +55,15 @@ public class StackNetworkKernelTests
             for (int i = 0; i < 3; i++)
             {
                 var result = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                    $"printf 'hello socat {i}' | {socat} -t 2 - UDP4:{OurAddress}:{EchoPort}");
+                    $"printf 'hello socat {i}' | {socat} -t 1 - UDP4:{OurAddress}:{EchoPort}");
                 Assert.Equal($"hello socat {i}", result.StandardOutput.TrimEnd());
             }
             var ncResult = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                $"printf 'hello nc' | {nc} -u -w 2 {OurAddress} {EchoPort}");
+                $"printf 'hello nc' | {nc} -u -w 1 {OurAddress} {EchoPort}");
             Assert.Equal("hello nc", ncResult.StandardOutput.TrimEnd());
             // Large enough that the kernel fragments it on the way in and the stack on the way out.
             var big = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                $"head -c 6000 /dev/zero | tr '\\0' 'w' | {socat} -t 2 - UDP4:{OurAddress}:{EchoPort},sndbuf=65536 | wc -c");
+                $"head -c 6000 /dev/zero | tr '\\0' 'w' | {socat} -t 1 - UDP4:{OurAddress}:{EchoPort},sndbuf=65536 | wc -c");
             Assert.Equal("6000", big.StandardOutput.Trim());
         }
         finally
