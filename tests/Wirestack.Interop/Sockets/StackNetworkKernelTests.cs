@@ -55,15 +55,15 @@ public class StackNetworkKernelTests
             for (int i = 0; i < 3; i++)
             {
                 var result = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                    $"printf 'hello socat {i}' | {socat} -t 1 - UDP4:{OurAddress}:{EchoPort}");
+                    $"printf 'hello socat {i}' | {socat} -t 2 - UDP4:{OurAddress}:{EchoPort}");
                 Assert.Equal($"hello socat {i}", result.StandardOutput.TrimEnd());
             }
             var ncResult = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                $"printf 'hello nc' | {nc} -u -w 1 {OurAddress} {EchoPort}");
+                $"printf 'hello nc' | {nc} -u -w 2 {OurAddress} {EchoPort}");
             Assert.Equal("hello nc", ncResult.StandardOutput.TrimEnd());
             // Large enough that the kernel fragments it on the way in and the stack on the way out.
             var big = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-                $"head -c 6000 /dev/zero | tr '\\0' 'w' | {socat} -t 1 - UDP4:{OurAddress}:{EchoPort},sndbuf=65536 | wc -c");
+                $"head -c 6000 /dev/zero | tr '\\0' 'w' | {socat} -t 2 - UDP4:{OurAddress}:{EchoPort},sndbuf=65536 | wc -c");
             Assert.Equal("6000", big.StandardOutput.Trim());
         }
         finally
@@ -95,10 +95,10 @@ public class StackNetworkKernelTests
                 server.SendTo(buffer.AsSpan(0, length), from, TimeSpan.FromSeconds(5));
             }
         }, Token);
-        var small = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c", $"printf 'hello v6' | {socat} -t 1 - UDP6:[fd00:240::2]:{EchoPort}");
+        var small = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c", $"printf 'hello v6' | {socat} -t 2 - UDP6:[fd00:240::2]:{EchoPort}");
         Assert.Equal("hello v6", small.StandardOutput.TrimEnd());
         var big = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
-            $"head -c 5000 /dev/zero | tr '\\0' 'v' | {socat} -t 1 - UDP6:[fd00:240::2]:{EchoPort},sndbuf=65536 | wc -c");
+            $"head -c 5000 /dev/zero | tr '\\0' 'v' | {socat} -t 2 - UDP6:[fd00:240::2]:{EchoPort},sndbuf=65536 | wc -c");
         Assert.Equal("5000", big.StandardOutput.Trim());
         await echo.WaitAsync(TimeSpan.FromSeconds(30), Token);
         TestContext.Current.TestOutputHelper?.WriteLine(stack.Counters.ToString());
