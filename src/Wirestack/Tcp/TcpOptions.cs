@@ -60,8 +60,8 @@ public sealed record TcpOptions
     /// <summary>How long a connection closed by the application may wait in FIN-WAIT-2 for the peer's FIN. Default 60 s, as Linux.</summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The congestion control algorithm. Default NewReno.</summary>
-    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.NewReno;
+    /// <summary>The congestion control algorithm (the control block does NewReno fast recovery around either). Default CUBIC, as Linux.</summary>
+    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
 
     /// <summary>Whether to offer window scaling (RFC 7323). Default true.</summary>
     public bool WindowScaling { get; init; } = true;
