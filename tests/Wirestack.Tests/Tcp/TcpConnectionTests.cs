@@ -320,4 +320,36 @@ public sealed class TcpConnectionTests
         Assert.Equal(3, peer.B.TcpCounters.ChallengeAcksSuppressed);
         Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
     }
+
+    [Fact]
+    public void AbortResetsThePeer()
+    {
+        using var sim = new TcpSimulation(1);
+        var (a, b) = sim.Connect();
+        sim.A.AbortTcp(a, sim.Now);
+        Assert.Equal(TcpState.Closed, sim.A.GetTcpState(a));
+        Assert.Equal(0, sim.A.TcpConnectionCount);
+        Assert.True(sim.RunUntil(() => sim.B.GetTcpState(b) == TcpState.Closed, TimeSpan.FromSeconds(1)));
+        Assert.Equal(TcpError.ConnectionReset, sim.B.GetTcpInfo(b).Error);
+    }
+
+    [Fact]
+    public void UnacknowledgedDataTimesOutAfterTheUserTimeout()
+    {
+        using var peer = new RawTcpPeer(o => o with { UserTimeout = TimeSpan.FromSeconds(5) });
+        var (connection, _, _) = peer.Establish();
+        Assert.Equal(5, peer.B.WriteTcp(connection, "hello"u8, peer.Now));
+        int sends = 0;
+        for (int i = 0; i < 100 && peer.B.GetTcpState(connection) != TcpState.Closed; i++)
+        {
+            foreach (var (segment, payload) in peer.Receive())
+                if (payload.Length == 5) sends++;
+            peer.Advance(TimeSpan.FromMilliseconds(100));
+        }
+        Assert.Equal(TcpState.Closed, peer.B.GetTcpState(connection));
+        Assert.Equal(TcpError.TimedOut, peer.B.GetTcpInfo(connection).Error);
+        // The first send and retransmissions at 1, 2 and 4 s of backoff before the 5 s limit.
+        Assert.InRange(sends, 3, 5);
+        Assert.True(peer.B.TcpCounters.RetransmissionTimeouts >= 2);
+    }
 }
