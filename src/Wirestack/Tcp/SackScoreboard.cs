@@ -235,21 +235,30 @@ public sealed class SackScoreboard
     {
         _una = cumulativeAck;
         int drop = 0;
-        while (drop < _count && _ranges[drop].Right <= cumulativeAck) drop++;
+        while (drop < _count && _ranges[drop].Right <= cumulativeAck)
+        {
+            _sackedBytes -= _ranges[drop].Right - _ranges[drop].Left;
+            drop++;
+        }
         if (drop > 0)
         {
             _ranges.AsSpan(drop, _count - drop).CopyTo(_ranges);
             _count -= drop;
         }
-        if (_count > 0 && _ranges[0].Left < cumulativeAck) _ranges[0] = _ranges[0] with { Left = cumulativeAck };
-        Recount();
+        if (_count > 0 && _ranges[0].Left < cumulativeAck)
+        {
+            _sackedBytes -= cumulativeAck - _ranges[0].Left;
+            _ranges[0] = _ranges[0] with { Left = cumulativeAck };
+        }
     }
 
     private void Insert(TcpSeqNumber left, TcpSeqNumber right)
     {
-        // i: the first range that touches or follows [left, right); j: the last range that touches or precedes it.
-        int i = 0;
-        while (i < _count && _ranges[i].Right < left) i++;
+        // New information mostly arrives at the top, so search from there. i: the first range that touches or
+        // follows [left, right); j: the last range that touches or precedes it.
+        int i = _count;
+        while (i > 0 && _ranges[i - 1].Right >= left) i--;
+        if (i < _count && _ranges[i].Left <= left && _ranges[i].Right >= right) return; // nothing new (a repeat)
         int j = i;
         while (j < _count && _ranges[j].Left <= right) j++;
         j--;
@@ -259,14 +268,18 @@ public sealed class SackScoreboard
             {
                 if (i == _count) return; // full, and the new block would be the highest: forget it
                 _count--;                // full: forget the highest range to make room
+                _sackedBytes -= _ranges[_count].Right - _ranges[_count].Left;
             }
             _ranges.AsSpan(i, _count - i).CopyTo(_ranges.AsSpan(i + 1));
             _ranges[i] = new TcpSackBlock(left, right);
             _count++;
+            _sackedBytes += right - left;
         }
         else
         {
             var merged = new TcpSackBlock(TcpSeqNumber.Min(left, _ranges[i].Left), TcpSeqNumber.Max(right, _ranges[j].Right));
+            for (int k = i; k <= j; k++) _sackedBytes -= _ranges[k].Right - _ranges[k].Left;
+            _sackedBytes += merged.Right - merged.Left;
             _ranges[i] = merged;
             int removed = j - i;
             if (removed > 0)
@@ -275,13 +288,5 @@ public sealed class SackScoreboard
                 _count -= removed;
             }
         }
-        Recount();
-    }
-
-    private void Recount()
-    {
-        long total = 0;
-        for (int i = 0; i < _count; i++) total += _ranges[i].Right - _ranges[i].Left;
-        _sackedBytes = (int)Math.Min(total, int.MaxValue);
     }
 }

@@ -213,6 +213,42 @@ public class SackScoreboardTests
     }
 
     [Fact]
+    public void RandomUpdatesKeepTheRangesSortedDisjointAndCounted()
+    {
+        var random = new Random(2018);
+        var una = S(0xFFFF_0000);
+        var nxt = una + 200 * Mss;
+        var board = new SackScoreboard(6);
+        board.Reset(una);
+        var storage = new TcpSackBlock[4];
+        for (int step = 0; step < 5000; step++)
+        {
+            if (random.Next(10) == 0)
+            {
+                int acked = random.Next(0, 20 * Mss);
+                una += acked;
+                nxt += acked + random.Next(0, 5 * Mss);
+            }
+            var blocks = storage.AsSpan(0, random.Next(0, 5));
+            for (int b = 0; b < blocks.Length; b++)
+            {
+                int from = random.Next(-5 * Mss, nxt - una + 5 * Mss);
+                blocks[b] = new TcpSackBlock(una + from, una + from + random.Next(-Mss, 5 * Mss));
+            }
+            board.Update(una, blocks, nxt);
+            long sum = 0;
+            for (int r = 0; r < board.Count; r++)
+            {
+                var range = board.Ranges[r];
+                Assert.True(range.Left >= una && range.Left < range.Right && range.Right <= nxt);
+                if (r > 0) Assert.True(range.Left > board.Ranges[r - 1].Right, "ranges are disjoint and not adjacent");
+                sum += range.Right - range.Left;
+            }
+            Assert.Equal(sum, board.SackedBytes);
+        }
+    }
+
+    [Fact]
     public void UpdatingAllocatesNothing()
     {
         var board = new SackScoreboard(32);
