@@ -17,7 +17,8 @@ public class SackRecoveryEpisodeTests
     public void OneLostSegmentIsRepairedWhileNewDataKeepsFlowing(CongestionControlAlgorithm algorithm, int ssthreshSegments)
     {
         var cc = CongestionControl.Create(algorithm, Mss);
-        while (cc.CongestionWindow < 20 * Mss) // slow start from 10 to 20 segments cc.OnAck(Mss, cc.CongestionWindow, TimeSpan.Zero, Instant.Zero);
+        // Slow start from 10 to 20 segments, then a loss with the full window out.
+        while (cc.CongestionWindow < 20 * Mss) cc.OnAck(Mss, cc.CongestionWindow, TimeSpan.Zero, Instant.Zero);
         Assert.Equal(20 * Mss, cc.CongestionWindow);
 
         var una = new TcpSeqNumber(0xFFFF_FC00); // across the wrap, for good measure
