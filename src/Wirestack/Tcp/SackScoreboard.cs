@@ -5,7 +5,7 @@ namespace Wirestack.Tcp;
 /// <summary>
 /// The sender's SACK scoreboard of RFC 6675: which bytes above SND.UNA the peer reported holding, and from that
 /// which are lost (IsLost), how many bytes are in the network (SetPipe) and what to send next in loss recovery
-/// (NextSeg). Holds a bounded number of ranges, preallocated; nothing allocates after construction.
+/// (NextSeg, rules 1 to 4). Holds a bounded number of ranges, preallocated; nothing allocates after construction.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -198,6 +198,46 @@ public sealed class SackScoreboard
         start = default;
         length = 0;
         return false;
+    }
+
+    /// <summary>
+    /// RFC 6675 NextSeg rule 4, the rescue retransmission: once per recovery, when rules 1 to 3 found nothing and the
+    /// cumulative ACK has passed <paramref name="rescueRxt"/>, resend up to <paramref name="mss"/> bytes ending at the
+    /// highest unSACKed byte, so a lost tail does not wait for the retransmission timer. HighRxt is not moved.
+    /// </summary>
+    /// <param name="sndUna">SND.UNA.</param>
+    /// <param name="sndNxt">SND.NXT.</param>
+    /// <param name="mss">The sender's MSS.</param>
+    /// <param name="rescueRxt">RescueRxt, one past its byte like highRxt: set it to the end of the first retransmission on
+    /// entering recovery (RFC 6675 section 5, step 4.3); a rescue sets it to <paramref name="recoveryPoint"/>.</param>
+    /// <param name="recoveryPoint">SND.NXT when recovery began.</param>
+    /// <param name="start">The first byte to resend.</param>
+    /// <param name="length">How many bytes to resend.</param>
+    /// <returns>False when no rescue is due.</returns>
+    public bool TryRescueSegment(TcpSeqNumber sndUna, TcpSeqNumber sndNxt, int mss, ref TcpSeqNumber rescueRxt, TcpSeqNumber recoveryPoint, out TcpSeqNumber start, out int length)
+    {
+        start = default;
+        length = 0;
+        if (sndUna <= rescueRxt || sndNxt <= sndUna) return false;
+        // The last hole: above the highest range if it stops short of SND.NXT, else below it.
+        var holeEnd = sndNxt;
+        var holeStart = sndUna;
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            var r = _ranges[i];
+            if (r.Left >= holeEnd) continue;
+            if (r.Right < holeEnd)
+            {
+                holeStart = TcpSeqNumber.Max(r.Right, sndUna);
+                break;
+            }
+            holeEnd = r.Left;
+        }
+        if (holeEnd <= holeStart) return false; // everything outstanding is SACKed
+        start = TcpSeqNumber.Max(holeStart, holeEnd - mss);
+        length = holeEnd - start;
+        rescueRxt = recoveryPoint;
+        return true;
     }
 
     /// <summary>Every unSACKed byte below the returned number is lost by <see cref="IsLost"/>, every one at or above it is not.</summary>
