@@ -1,9 +1,12 @@
 using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
+using Wirestack.Benchmarks.UdpEcho;
 
 // `devices` runs the device-rate benchmark (frames/s through each NIC device against the kernel);
 // anything else goes to BenchmarkDotNet's switcher for the micro-benchmarks.
 if (args.Length > 0 && args[0] == "devices") return DeviceRatesCommand.Run(args[1..]);
+// `udp-echo` runs UDP echo between two stacks over the pipe device against the kernel's over loopback.
+if (args.Length > 0 && args[0] == "udp-echo") return UdpEchoCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Wirestack.Nic;
 
 namespace Wirestack.Benchmarks.DeviceRates;
 
@@ -35,7 +36,7 @@ internal static class DeviceRatesCommand
             UdpBlaster? blaster = null;
             if (!root)
             {
-                skipped = "not running as root: only the pipe rows run. The TAP, AF_PACKET and kernel rows create network namespaces, a TAP device and veth pairs, and open AF_PACKET sockets, which needs root (e.g. sudo dotnet run -c Release --project bench/Wirestack.Benchmarks -- devices).";
+                skipped = "not running as root: only the pipe rows run. The TAP, AF_PACKET, AF_XDP and kernel rows create network namespaces, a TAP device and veth pairs, and open AF_PACKET sockets, which needs root (e.g. sudo dotnet run -c Release --project bench/Wirestack.Benchmarks -- devices).";
             }
             else if (Shell.Find("ip") is null)
             {
@@ -57,6 +58,8 @@ internal static class DeviceRatesCommand
                 failed |= !Section(context, "kernel veth", rows, KernelVethRates.Measure);
                 failed |= !Section(context, "TAP", rows, TapRates.Measure);
                 failed |= !Section(context, "AF_PACKET", rows, PacketRingRates.Measure);
+                failed |= !Section(context, "AF_XDP native", rows, c => XdpRates.Measure(c, XdpAttachMode.Native));
+                failed |= !Section(context, "AF_XDP generic", rows, c => XdpRates.Measure(c, XdpAttachMode.Generic));
             }
         }
         catch (OperationCanceledException)
@@ -116,7 +119,7 @@ internal static class DeviceRatesCommand
             var source = row.Link switch
             {
                 RateLink.Tap => rows.Find(r => r.Link == RateLink.Tap && r.Direction == RateDirection.KernelToWirestack && r.FrameBytes == row.FrameBytes),
-                RateLink.PacketRing => rows.Find(r => r.Link == RateLink.KernelVeth && r.FrameBytes == row.FrameBytes),
+                RateLink.PacketRing or RateLink.XdpNative or RateLink.XdpGeneric => rows.Find(r => r.Link == RateLink.KernelVeth && r.FrameBytes == row.FrameBytes),
                 _ => null,
             };
             if (source?.KernelFramesPerSecond is double kernel) rows[i] = row with { KernelFramesPerSecond = kernel };

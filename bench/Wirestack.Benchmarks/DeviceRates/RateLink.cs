@@ -14,4 +14,10 @@ internal enum RateLink
 
     /// <summary>A veth pair between two namespaces, the kernel on both ends.</summary>
     KernelVeth,
+
+    /// <summary>An <see cref="Nic.XdpDevice"/> on the host end of a veth pair, its program in native (driver) mode.</summary>
+    XdpNative,
+
+    /// <summary>An <see cref="Nic.XdpDevice"/> on the host end of a veth pair, its program in generic (SKB) mode.</summary>
+    XdpGeneric,
 }

@@ -16,6 +16,8 @@ internal static class RateTable
         RateLink.Tap => "TAP",
         RateLink.PacketRing => "AF_PACKET (veth)",
         RateLink.KernelVeth => "kernel veth (baseline)",
+        RateLink.XdpNative => "AF_XDP native (veth)",
+        RateLink.XdpGeneric => "AF_XDP generic (veth)",
         _ => link.ToString(),
     };
 
@@ -60,7 +62,7 @@ internal static class RateTable
         text.AppendLine(machine);
         text.AppendLine();
         text.AppendLine("- frame bytes: the Ethernet frame without FCS (64 = a 22-byte UDP payload, 1514 = 1472). Gbit/s = frames/s x frame bytes x 8, of the Wirestack rate (of the kernel's on the baseline rows).");
-        text.AppendLine("- kernel frames/s: kernel -> Wirestack rows: the rate of the kernel's UDP sender (bench/tools/udp-blast.c: connected socket, sendmmsg) into the same link over the very window in which Wirestack counted; Wirestack cannot receive more than it is sent, so a ratio near 1 means it kept up, and the sender (whose CPU also runs the kernel's side of the link) was the limit. TAP Wirestack -> kernel: that sender's rate into the TAP at the same frame size. AF_PACKET Wirestack -> kernel: the kernel -> kernel veth baseline (the same sender in one namespace, counted at the other's rx_packets). ratio = Wirestack / kernel.");
+        text.AppendLine("- kernel frames/s: kernel -> Wirestack rows: the rate of the kernel's UDP sender (bench/tools/udp-blast.c: connected socket, sendmmsg) into the same link over the very window in which Wirestack counted; Wirestack cannot receive more than it is sent, so a ratio near 1 means it kept up, and the sender (whose CPU also runs the kernel's side of the link) was the limit. TAP Wirestack -> kernel: that sender's rate into the TAP at the same frame size. AF_PACKET and AF_XDP Wirestack -> kernel: the kernel -> kernel veth baseline (the same sender in one namespace, counted at the other's rx_packets). ratio = Wirestack / kernel.");
         text.AppendLine("- Wirestack -> kernel frames go to the kernel's MAC and an address it neither owns nor forwards: it receives them (rx_packets, checked against the device's count below) and drops them at routing. Kernel -> Wirestack frames are read in place (length and EtherType) and released in batches.");
         text.AppendLine("- B/frame allocated: GC.GetAllocatedBytesForCurrentThread on the threads driving the devices, over the measured window (after the warm-up), per frame.");
         text.AppendLine();

@@ -125,4 +125,15 @@ public sealed partial class Interface
         int reported = (int)Math.Min(icmp.Mtu, (uint)ushort.MaxValue);
         if (_ipv6PathMtu.Update(quotedDestination, reported, now) != PathMtuUpdateResult.Ignored) Counters.PathMtuUpdatesField++;
     }
+
+    // RFC 8200 section 4.5: when reassembly is abandoned after the first fragment arrived, the source hears
+    // "fragment reassembly time exceeded", quoting that fragment. Only for datagrams to our own unicast addresses.
+    partial void ReportIpv6ReassemblyTimeout(in ExpiredDatagram datagram, Instant now)
+    {
+        var key = datagram.Key;
+        int local = IndexOfIpv6Address(key.Destination);
+        if (local < 0) return;
+        var error = Icmpv6Repr.TimeExceeded(Icmpv6TimeExceededCode.FragmentReassemblyTimeExceeded, 0);
+        SendIpv6Error(error, key.Source, key.Destination, local, datagram.Quote, now);
+    }
 }

@@ -31,7 +31,7 @@ public sealed partial class Interface
         }
         var destination = packet.Destination;
         int local = IndexOfAddress(destination);
-        if (local < 0 && !IsBroadcastFor(destination))
+        if (local < 0 && !IsBroadcastFor(destination) && !(destination.IsMulticast && AcceptsIpv4Multicast(destination)))
         {
             Counters.Drop(InterfaceDropReason.NotForUs);
             return;
@@ -76,7 +76,7 @@ public sealed partial class Interface
         }
     }
 
-    // local is the index of the address the datagram was sent to, or -1 for a broadcast.
+    // local is the index of the address the datagram was sent to, or -1 for a broadcast or multicast.
     private void Deliver(Ipv4Address source, Ipv4Address destination, int local, IpProtocol protocol, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> original, Instant now)
     {
         switch (protocol)
@@ -88,45 +88,56 @@ public sealed partial class Interface
                 if (!ProcessUdp(source, destination, payload) && _sendPortUnreachable)
                     SendUnreachable(source, local, Icmpv4UnreachableCode.PortUnreachable, original, now);
                 return;
+            case IpProtocol.Igmp:
+                ProcessIgmp(destination, payload, now);
+                return;
+            case IpProtocol.Tcp:
+                // Never to a broadcast (RFC 1122 section 4.2.3.10).
+                if (local >= 0) ProcessTcp(source, destination, payload, now);
+                else Counters.Drop(InterfaceDropReason.TcpBadAddress);
+                return;
         }
         Counters.Drop(InterfaceDropReason.UnsupportedProtocol);
         if (_sendProtocolUnreachable) SendUnreachable(source, local, Icmpv4UnreachableCode.ProtocolUnreachable, original, now);
     }
 
     // Routes, resolves and sends one IPv4 datagram carrying an ICMP message or a UDP datagram (by protocol; the
-    // other repr is ignored), fragmenting it when it is larger than the path MTU.
+    // other repr is ignored), fragmenting it when it is larger than the path MTU. A multicast or broadcast
+    // destination goes straight to its Ethernet address, without a route or resolution. A timeToLive of 0 means the
+    // interface's.
     private bool SendIpv4(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, int upperLength,
-        in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, Instant now)
+        in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, Instant now, byte timeToLive = 0)
     {
         if (upperLength > MaxUpperLayerLength)
         {
             Counters.Drop(InterfaceDropReason.PacketTooBig);
             return false;
         }
-        if (!_routes.TryLookup(destination, now, out var nextHop))
+        bool direct = destination.IsMulticast || IsBroadcastFor(destination);
+        Ipv4Address nextHop = default;
+        if (direct ? _addresses.Length == 0 : !_routes.TryLookup(destination, now, out nextHop))
         {
             Counters.Drop(InterfaceDropReason.NoRoute);
             return false;
         }
-        if (source.IsUnspecified) source = SelectSource(nextHop);
-        var ip = new Ipv4Repr(source, destination, protocol, upperLength, _timeToLive)
+        if (source.IsUnspecified) source = direct ? SelectDirectSource(destination) : SelectSource(nextHop);
+        var ip = new Ipv4Repr(source, destination, protocol, upperLength, timeToLive == 0 ? _timeToLive : timeToLive)
         {
             Identification = _nextIdentification++,
         };
         int packetLength = Ipv4HeaderLength + upperLength;
+        if (direct)
+        {
+            var mac = destination.IsMulticast ? MacAddress.FromIpv4Multicast(destination) : MacAddress.Broadcast;
+            return EmitIpv4(mac, ip, icmp, udp, payload, packetLength, _mtu);
+        }
         // The cache is empty until a router reports a narrower path, and then it answers with at most the link MTU.
         int mtu = _pathMtu.Count == 0 ? _mtu : _pathMtu.GetMtu(destination, now);
         var lookup = _neighbors.Lookup(nextHop, now);
         switch (lookup.Result)
         {
             case NeighborLookupResult.Found:
-                if (packetLength > mtu) return SendFragments(lookup.Mac, ip, icmp, udp, payload, mtu);
-                if (!TryGetTransmitSlot(out var slot)) return false;
-                WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv4);
-                ip.Emit(slot[EthernetHeaderLength..]);
-                EmitUpperLayer(slot.Slice(EthernetHeaderLength + Ipv4HeaderLength, upperLength), ip, icmp, udp, payload);
-                Commit(slot, EthernetHeaderLength + packetLength);
-                return true;
+                return EmitIpv4(lookup.Mac, ip, icmp, udp, payload, packetLength, mtu);
             case NeighborLookupResult.SendRequest:
                 SendArpRequest(nextHop, MacAddress.Broadcast);
                 return Queue(nextHop, ip, icmp, udp, payload, packetLength, mtu, now);
@@ -136,6 +147,17 @@ public sealed partial class Interface
                 Counters.Drop(InterfaceDropReason.NeighborTableFull);
                 return false;
         }
+    }
+
+    private bool EmitIpv4(MacAddress mac, in Ipv4Repr ip, in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload, int packetLength, int mtu)
+    {
+        if (packetLength > mtu) return SendFragments(mac, ip, icmp, udp, payload, mtu);
+        if (!TryGetTransmitSlot(out var slot)) return false;
+        WriteEthernetHeader(slot, mac, EtherType.Ipv4);
+        ip.Emit(slot[EthernetHeaderLength..]);
+        EmitUpperLayer(slot.Slice(EthernetHeaderLength + Ipv4HeaderLength, ip.PayloadLength), ip, icmp, udp, payload);
+        Commit(slot, EthernetHeaderLength + packetLength);
+        return true;
     }
 
     private static void EmitUpperLayer(Span<byte> buffer, in Ipv4Repr ip, in Icmpv4Repr icmp, in UdpRepr udp, ReadOnlySpan<byte> payload)
@@ -198,6 +220,15 @@ public sealed partial class Interface
         for (int i = 0; i < addresses.Length; i++)
             if (addresses[i].PrefixLength < 31 && addresses[i].SubnetBroadcast == address) return true;
         return false;
+    }
+
+    // For a subnet broadcast, the address in that subnet; for the limited broadcast and multicast, the first.
+    private Ipv4Address SelectDirectSource(Ipv4Address destination)
+    {
+        var addresses = _addresses;
+        for (int i = 0; i < addresses.Length; i++)
+            if (addresses[i].PrefixLength < 31 && addresses[i].SubnetBroadcast == destination) return addresses[i].Address;
+        return addresses[0].Address;
     }
 
     private Ipv4Address SelectSource(Ipv4Address nextHop)

@@ -38,6 +38,7 @@ public sealed partial class Interface
     private long _ipv6SeenUnresolved;
     private long _ipv6SeenTooLong;
     private long _ipv6SeenTimeouts;
+    private long _seenIpv6Evicted;
 
     /// <summary>The assigned IPv6 addresses: the link-local one first, then the configured ones, then those SLAAC made. Empty when IPv6 is off.</summary>
     public ReadOnlySpan<Ipv6InterfaceAddress> Ipv6Addresses => _ipv6Addresses.AsSpan(0, _ipv6AddressCount);
@@ -289,6 +290,13 @@ public sealed partial class Interface
             return;
         }
         var outcome = _reassembler.Accept(fragment, now, out var datagram);
+        // A full pool makes room by evicting the oldest incomplete datagram: its fragments are dropped too.
+        long evicted = _reassembler.Ipv6Counters.Evicted;
+        if (evicted != _seenIpv6Evicted)
+        {
+            Counters.DroppedField[(int)InterfaceDropReason.ReassemblyEvicted] += evicted - _seenIpv6Evicted;
+            _seenIpv6Evicted = evicted;
+        }
         switch (outcome)
         {
             case FragmentOutcome.Complete:
@@ -359,6 +367,9 @@ public sealed partial class Interface
                 // No port unreachable about a multicast datagram (RFC 4443 section 2.4 e.3).
                 if (!ProcessUdp(source, destination, payload) && _sendPortUnreachable && !destination.IsMulticast)
                     SendIpv6Error(Icmpv6Repr.DestinationUnreachable(Icmpv6DestinationUnreachableCode.PortUnreachable, 0), source, destination, local, original, now);
+                return;
+            case IpProtocol.Tcp:
+                ProcessTcp(source, destination, payload, now);
                 return;
             case IpProtocol.Ipv6NoNextHeader:
                 return;

@@ -74,6 +74,8 @@ public sealed partial class Interface
     {
         // IPv6 all-nodes (ff02::1) is listened to always, without a membership (RFC 4291 section 2.8).
         if (_ipv6Enabled && destination == AllNodesMac) return true;
+        // So is IPv4 all-systems (224.0.0.1), where IGMP general queries arrive.
+        if (destination == AllSystemsMac && _addresses.Length > 0) return true;
         var memberships = _memberships;
         for (int i = 0; i < _membershipCount; i++)
             if (memberships[i].Mac == destination) return true;

@@ -7,7 +7,8 @@ namespace Wirestack.Iface;
 
 /// <summary>
 /// One stack instance on one <see cref="INetworkDevice"/>: Ethernet, ARP, IPv4 and IPv6 (with reassembly,
-/// fragmentation and path MTU), NDP with SLAAC, MLD, ICMP and ICMPv6 echo and errors, and UDP bindings, for now.
+/// fragmentation and path MTU), NDP with SLAAC, MLD and IGMP, ICMP and ICMPv6 echo and errors, and UDP bindings
+/// (unicast, multicast and broadcast), for now.
 /// It composes the pure state machines below it (<see cref="NeighborCache{TAddress}"/>, <see cref="RouteTable{TAddress}"/>,
 /// <see cref="FragmentReassembler"/>, <see cref="IcmpRateLimiter"/>) and is the only place that turns their
 /// decisions into frames.
@@ -106,12 +107,15 @@ public sealed partial class Interface
         _pathMtu = new PathMtuCache<Ipv4Address>(options.PathMtu) { LinkMtu = Math.Max(_mtu, 68) };
         _sendPortUnreachable = options.SendPortUnreachable;
         _udpBindings = new UdpBinding[options.UdpBindingCapacity];
-        for (int i = 0; i < _udpBindings.Length; i++) _udpBindings[i] = new UdpBinding(options.UdpReceiveBufferLength);
+        for (int i = 0; i < _udpBindings.Length; i++) _udpBindings[i] = new UdpBinding(options.UdpReceiveBufferLength, options.UdpMulticastGroupsPerBinding);
         _udpPorts = new Dictionary<ushort, int>(options.UdpBindingCapacity);
         _scratch = new byte[_mtu];
         _echoReplies = new EchoReply[options.EchoReplyQueueCapacity];
         _memberships = new MulticastMembership[options.MulticastGroupCapacity];
         InitializeIpv6(options);
+        InitializeIgmp(options);
+        InitializeEgress(options);
+        InitializeTcp(options);
     }
 
     /// <summary>The options the interface was built with.</summary>
@@ -168,6 +172,7 @@ public sealed partial class Interface
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);
         RunTimers(now);
+        DrainEgress(now);
         _device.Flush();
 
         if (count >= _receiveBatchSize) return now;
@@ -175,6 +180,9 @@ public sealed partial class Interface
         next = Instant.Min(next, NextArpAnnouncement);
         next = Instant.Min(next, _pathMtu.NextExpiry);
         next = Instant.Min(next, NextIpv6Deadline());
+        next = Instant.Min(next, _igmpNextDeadline);
+        next = Instant.Min(next, NextEgressDeadline(now));
+        next = Instant.Min(next, _tcp.NextDeadline);
         return Instant.Min(next, _routes.NextExpiry);
     }
 
@@ -252,6 +260,8 @@ public sealed partial class Interface
         if (now >= _routes.NextExpiry) _routes.RemoveExpired(now);
         if (now >= _pathMtu.NextExpiry) _pathMtu.RemoveExpired(now);
         RunIpv6Timers(now);
+        RunIgmpTimers(now);
+        RunTcpTimers(now);
     }
 
     private void WriteEthernetHeader(Span<byte> slot, MacAddress destination, EtherType etherType) =>
@@ -263,6 +273,7 @@ public sealed partial class Interface
         // A full ring is usually just unflushed: publish what is there and try once more.
         _device.Flush();
         if (_device.TryGetTransmitSlot(out slot)) return true;
+        if (DeferToSendQueue()) return false;
         Counters.Drop(InterfaceDropReason.TransmitRingFull);
         return false;
     }
@@ -275,5 +286,6 @@ public sealed partial class Interface
             length = MinimumFrameLength;
         }
         _device.CommitTransmit(length);
+        _framesCommitted++;
     }
 }

@@ -36,6 +36,10 @@ public sealed class InterfaceCounters
     internal long RouterSolicitationsSentField;
     internal long RouterAdvertisementsReceivedField;
     internal long MldReportsSentField;
+    internal long IgmpReportsSentField;
+    internal long IgmpQueriesReceivedField;
+    internal long UdpDatagramsQueuedField;
+    internal long EgressGuaranteedPicksField;
 
     /// <summary>Frames taken from the device.</summary>
     public long ReceivedFrames => Volatile.Read(ref ReceivedFramesField);
@@ -70,7 +74,10 @@ public sealed class InterfaceCounters
     /// <summary>Packets that waited for address resolution and were sent once it finished.</summary>
     public long QueuedPacketsSent => Volatile.Read(ref QueuedPacketsSentField);
 
-    /// <summary>UDP datagrams accepted by <see cref="Interface.TrySendUdp"/> (sent or queued for resolution).</summary>
+    /// <summary>
+    /// UDP datagrams accepted by <see cref="Interface.TrySendUdp"/> (sent or queued for resolution); one that waited in
+    /// its binding's send queue counts when it leaves the queue.
+    /// </summary>
     public long UdpDatagramsSent => Volatile.Read(ref UdpDatagramsSentField);
 
     /// <summary>UDP datagrams queued on a binding for <see cref="Interface.TryReceiveUdp"/>.</summary>
@@ -99,6 +106,20 @@ public sealed class InterfaceCounters
 
     /// <summary>MLD reports (and MLDv1 dones) sent: on joins, leaves and in answer to queries.</summary>
     public long MldReportsSent => Volatile.Read(ref MldReportsSentField);
+
+    /// <summary>IGMP reports (and IGMPv2 leaves) sent: on joins, leaves and in answer to queries.</summary>
+    public long IgmpReportsSent => Volatile.Read(ref IgmpReportsSentField);
+
+    /// <summary>Valid IGMP membership queries received (general and group-specific, any version).</summary>
+    public long IgmpQueriesReceived => Volatile.Read(ref IgmpQueriesReceivedField);
+    /// <summary>UDP datagrams that found the transmit ring full (or others waiting) and waited in their binding's send queue.</summary>
+    public long UdpDatagramsQueued => Volatile.Read(ref UdpDatagramsQueuedField);
+
+    /// <summary>
+    /// Egress scheduling rounds in which a backlogged binding went because it had been skipped
+    /// <see cref="InterfaceOptions.EgressMaxConsecutiveSkips"/> rounds, without asking the policy.
+    /// </summary>
+    public long EgressGuaranteedPicks => Volatile.Read(ref EgressGuaranteedPicksField);
 
     /// <summary>Frames or packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(InterfaceDropReason reason) =>
@@ -137,7 +158,8 @@ public sealed class InterfaceCounters
             .Append(", udp sent ").Append(UdpDatagramsSent).Append(" received ").Append(UdpDatagramsReceived)
             .Append(", fragments sent ").Append(FragmentsSent).Append(" reassembled ").Append(DatagramsReassembled)
             .Append(", arp requests ").Append(ArpRequestsSent).Append(" replies ").Append(ArpRepliesSent)
-            .Append(" announcements ").Append(ArpAnnouncementsSent);
+            .Append(" announcements ").Append(ArpAnnouncementsSent)
+            .Append(", igmp reports ").Append(IgmpReportsSent).Append(" queries ").Append(IgmpQueriesReceived);
         for (int i = 0; i < DroppedField.Length; i++)
         {
             long count = Volatile.Read(ref DroppedField[i]);

@@ -23,7 +23,7 @@ public enum InterfaceDropReason
     ReassemblyFull,
     /// <summary>A datagram whose fragments did not all arrive in time.</summary>
     ReassemblyTimeout,
-    /// <summary>No route to the destination, or a destination this slice cannot send to (broadcast, multicast, ourselves).</summary>
+    /// <summary>No route to the destination, or a destination the interface does not send to (ourselves, loopback, a family the binding or interface lacks).</summary>
     NoRoute,
     /// <summary>The neighbour table was full of entries still resolving, so no resolution could start.</summary>
     NeighborTableFull,
@@ -61,4 +61,36 @@ public enum InterfaceDropReason
     UnsupportedExtensionHeader,
     /// <summary>A router advertisement offered a prefix for an address, but the interface's IPv6 address table was full.</summary>
     Ipv6AddressTableFull,
+    /// <summary>
+    /// A UDP datagram to a broadcast address from a binding without <see cref="UdpBindFlags.AllowBroadcast"/> (as
+    /// <c>sendto</c> fails with EACCES without SO_BROADCAST).
+    /// </summary>
+    BroadcastNotAllowed,
+    /// <summary>A UDP datagram to a multicast group that no binding on its port has joined.</summary>
+    NotJoined,
+    /// <summary>
+    /// An IGMP message that failed RFC 3376 validation: a general query not sent to 224.0.0.1, a group-specific query
+    /// sent elsewhere than its group or 224.0.0.1, or a message type hosts do not handle.
+    /// </summary>
+    IgmpInvalid,
+    /// <summary>A UDP datagram that found the transmit ring full and its binding's send queue without room for it.</summary>
+    UdpSendQueueFull,
+    /// <summary>A UDP datagram still waiting in its binding's send queue when the binding was closed.</summary>
+    UdpSendQueueDiscarded,
+    /// <summary>A TCP segment whose checksum did not verify.</summary>
+    TcpBadChecksum,
+    /// <summary>A TCP segment outside the receive window (a duplicate, or too far ahead); it was answered with an ACK.</summary>
+    TcpOutOfWindow,
+    /// <summary>A TCP segment with an old timestamp (RFC 7323 PAWS); it was answered with an ACK.</summary>
+    TcpPaws,
+    /// <summary>A TCP segment without ACK on a synchronized connection.</summary>
+    TcpNoAck,
+    /// <summary>TCP data beyond a gap that could not be kept: every out-of-order range slot was taken.</summary>
+    TcpOutOfOrderFull,
+    /// <summary>A SYN for a listener whose SYN and accept queues were full (its backlog).</summary>
+    TcpListenQueueFull,
+    /// <summary>A SYN or connect that found every connection slot taken.</summary>
+    TcpConnectionTableFull,
+    /// <summary>A TCP segment to a broadcast or multicast address, or from a source that cannot be answered.</summary>
+    TcpBadAddress,
 }

@@ -1,5 +1,6 @@
 using Wirestack.Ip;
 using Wirestack.Link;
+using Wirestack.Tcp;
 using Wirestack.Wire;
 
 namespace Wirestack.Iface;
@@ -49,7 +50,7 @@ public sealed record InterfaceOptions
     public bool EnableSlaac { get; init; } = true;
 
     /// <summary>
-    /// Seeds the interface's pseudo-random choices (MLD report and router solicitation delays, IPv6 fragment
+    /// Seeds the interface's pseudo-random choices (MLD and IGMP report delays, router solicitation delays, IPv6 fragment
     /// identifications); 0 derives a seed from the MAC. The same seed gives the same choices, for simulation.
     /// </summary>
     public ulong RandomSeed { get; init; }
@@ -84,6 +85,25 @@ public sealed record InterfaceOptions
     /// <summary>How many multicast groups (of both families, including those the stack joins itself) may be joined at once. Default 32.</summary>
     public int MulticastGroupCapacity { get; init; } = 32;
 
+    /// <summary>
+    /// The IGMP version the interface speaks for IPv4 groups: 3 (RFC 3376, the default) or 2 (RFC 2236). Either way it
+    /// falls back to an older version while it hears that version's queries (RFC 3376 section 7).
+    /// </summary>
+    public int IgmpVersion { get; init; } = 3;
+
+    /// <summary>
+    /// How many multicast groups each UDP binding may join (<see cref="Interface.TryJoinUdpMulticastGroup"/>); the
+    /// table is allocated with the binding. Default 20 (Linux's igmp_max_memberships).
+    /// </summary>
+    public int UdpMulticastGroupsPerBinding { get; init; } = 20;
+
+    /// <summary>
+    /// The TTL (IPv4) or hop limit (IPv6) of multicast UDP datagrams a binding sends until
+    /// <see cref="Interface.TrySetUdpMulticastTimeToLive"/> changes it. Default 1: multicast stays on the link, as
+    /// with IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS.
+    /// </summary>
+    public byte MulticastTimeToLive { get; init; } = 1;
+
     /// <summary>The path MTU cache fed by ICMP fragmentation-needed messages; null for its defaults. Its link MTU is always the device's.</summary>
     public PathMtuCacheOptions? PathMtu { get; init; }
 
@@ -98,6 +118,30 @@ public sealed record InterfaceOptions
 
     /// <summary>The ICMP error rate limiter; null for its defaults.</summary>
     public IcmpRateLimiterOptions? IcmpRateLimit { get; init; }
+
+    /// <summary>
+    /// The bytes in each UDP binding's send queue, allocated up front; every queued datagram takes its payload plus 28.
+    /// A datagram that finds the device's transmit ring full waits here (in order) and goes out as slots free up; one
+    /// that does not fit is dropped and counted (<see cref="InterfaceDropReason.UdpSendQueueFull"/>). 0 turns send
+    /// queues off: a full ring then drops the datagram (<see cref="InterfaceDropReason.TransmitRingFull"/>). Default 64 KiB.
+    /// </summary>
+    public int UdpSendBufferLength { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Which backlogged binding's queued datagram goes next when the transmit ring frees a slot: <see cref="Iface.EgressPolicy.Fifo"/>
+    /// (the default when null), <see cref="Iface.EgressPolicy.RoundRobin"/>, or a policy of your own. Every backlogged binding keeps a
+    /// guaranteed share whatever the policy says (<see cref="EgressMaxConsecutiveSkips"/>).
+    /// </summary>
+    public EgressPolicy? EgressPolicy { get; init; }
+
+    /// <summary>
+    /// How many consecutive scheduling rounds a backlogged binding may be passed over before it goes next whatever the
+    /// policy says. With N bindings backlogged each sends at least once in every K + N rounds (see <see cref="Iface.EgressPolicy"/>);
+    /// 0 is strict round robin. Default 8.
+    /// </summary>
+    public int EgressMaxConsecutiveSkips { get; init; } = 8;
+    /// <summary>TCP: ring sizes, timers, algorithms and the connection capacity.</summary>
+    public TcpOptions Tcp { get; init; } = new();
 
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
@@ -131,6 +175,8 @@ public sealed record InterfaceOptions
                 throw new ArgumentException($"InterfaceOptions.DefaultGateway {gateway} must be a unicast address in one of the assigned subnets, other than ours.", nameof(DefaultGateway));
         }
         ValidateIpv6();
+        if (Tcp is null) throw new ArgumentException("InterfaceOptions.Tcp must not be null.", nameof(Tcp));
+        Tcp.Validate();
         if (TimeToLive == 0)
             throw new ArgumentOutOfRangeException(nameof(TimeToLive), TimeToLive, "InterfaceOptions.TimeToLive must be between 1 and 255 (RFC 1122 forbids sending TTL 0).");
         if (EchoReplyQueueCapacity is < 1 or > 65536)
@@ -139,8 +185,18 @@ public sealed record InterfaceOptions
             throw new ArgumentOutOfRangeException(nameof(UdpBindingCapacity), UdpBindingCapacity, "InterfaceOptions.UdpBindingCapacity must be between 0 and 16384 (the ephemeral port range).");
         if (MulticastGroupCapacity is < 0 or > 4096)
             throw new ArgumentOutOfRangeException(nameof(MulticastGroupCapacity), MulticastGroupCapacity, "InterfaceOptions.MulticastGroupCapacity must be between 0 and 4096.");
+        if (IgmpVersion is not (2 or 3))
+            throw new ArgumentOutOfRangeException(nameof(IgmpVersion), IgmpVersion, "InterfaceOptions.IgmpVersion must be 3 (RFC 3376) or 2 (RFC 2236).");
+        if (UdpMulticastGroupsPerBinding is < 0 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(UdpMulticastGroupsPerBinding), UdpMulticastGroupsPerBinding, "InterfaceOptions.UdpMulticastGroupsPerBinding must be between 0 and 1024.");
+        if (MulticastTimeToLive == 0)
+            throw new ArgumentOutOfRangeException(nameof(MulticastTimeToLive), MulticastTimeToLive, "InterfaceOptions.MulticastTimeToLive must be between 1 and 255.");
         if (UdpReceiveBufferLength is < 64 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(UdpReceiveBufferLength), UdpReceiveBufferLength, "InterfaceOptions.UdpReceiveBufferLength must be between 64 bytes and 16 MiB.");
+        if (UdpSendBufferLength is < 0 or > 16 * 1024 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(UdpSendBufferLength), UdpSendBufferLength, "InterfaceOptions.UdpSendBufferLength must be between 0 (no send queues) and 16 MiB.");
+        if (EgressMaxConsecutiveSkips is < 0 or > 1_000_000)
+            throw new ArgumentOutOfRangeException(nameof(EgressMaxConsecutiveSkips), EgressMaxConsecutiveSkips, "InterfaceOptions.EgressMaxConsecutiveSkips must be between 0 (strict round robin) and 1000000.");
     }
 
     private void ValidateIpv6()

@@ -4,7 +4,8 @@ using Wirestack.Wire;
 namespace Wirestack.Iface;
 
 /// <summary>
-/// One UDP binding's state: its port and a receive queue of whole datagrams kept in a byte ring allocated once.
+/// One UDP binding's state: its local address and port, its flags, the multicast groups it joined (a table sized
+/// once), its multicast TTL, the next binding on the same port, and a receive queue of whole datagrams kept in a byte ring allocated once.
 /// Each record is a 20-byte header (payload length, source address in its 16-byte form, source port) and the payload, wrapping at
 /// the end of the ring, so a queue of many small datagrams or a few large ones costs the same memory.
 /// </summary>
@@ -12,12 +13,66 @@ internal sealed class UdpBinding
 {
     internal const int RecordHeaderLength = 20;
     private readonly byte[] _ring;
+    private readonly IpAddress[] _groups;
     private int _head;
     private int _used;
 
-    internal UdpBinding(int ringLength) => _ring = new byte[ringLength];
+    internal UdpBinding(int ringLength, int groupCapacity)
+    {
+        _ring = new byte[ringLength];
+        _groups = new IpAddress[groupCapacity];
+    }
 
     internal ushort Port { get; private set; }
+
+    // :: accepts both families (as an IPv6 socket without IPV6_V6ONLY does), 0.0.0.0 IPv4 only.
+    internal IpAddress LocalAddress { get; private set; }
+
+    internal UdpBindFlags Flags { get; private set; }
+
+    // The binding after this one on the same port; -1 ends the chain.
+    internal int NextOnPort { get; set; } = -1;
+
+    internal byte MulticastTimeToLive { get; set; }
+
+    internal int GroupCount { get; private set; }
+
+    internal bool ReuseAddress => (Flags & UdpBindFlags.ReuseAddress) != 0;
+
+    internal bool AllowBroadcast => (Flags & UdpBindFlags.AllowBroadcast) != 0;
+
+    internal ReadOnlySpan<IpAddress> Groups => _groups.AsSpan(0, GroupCount);
+
+    // True when the binding's address takes datagrams sent to any address of destination's family.
+    internal bool IsWildcardFor(IpAddress destination) =>
+        LocalAddress == IpAddress.AnyIpv6 || (LocalAddress == IpAddress.AnyIpv4 && destination.IsIpv4);
+
+    internal bool HasJoined(IpAddress group)
+    {
+        var groups = _groups;
+        for (int i = 0; i < GroupCount; i++)
+            if (groups[i] == group) return true;
+        return false;
+    }
+
+    internal bool TryAddGroup(IpAddress group)
+    {
+        if (GroupCount == _groups.Length) return false;
+        _groups[GroupCount++] = group;
+        return true;
+    }
+
+    internal bool RemoveGroup(IpAddress group)
+    {
+        for (int i = 0; i < GroupCount; i++)
+        {
+            if (_groups[i] != group) continue;
+            _groups[i] = _groups[--GroupCount];
+            _groups[GroupCount] = default;
+            return true;
+        }
+        return false;
+    }
 
     internal bool InUse { get; private set; }
 
@@ -25,9 +80,14 @@ internal sealed class UdpBinding
 
     internal int Count { get; private set; }
 
-    internal void Open(ushort port)
+    internal void Open(IpEndpoint local, UdpBindFlags flags, byte multicastTimeToLive)
     {
-        Port = port;
+        Port = local.Port;
+        LocalAddress = local.Address;
+        Flags = flags;
+        MulticastTimeToLive = multicastTimeToLive;
+        NextOnPort = -1;
+        GroupCount = 0;
         InUse = true;
         Generation++;
         if (Generation == 0) Generation = 1;
@@ -36,9 +96,13 @@ internal sealed class UdpBinding
         Count = 0;
     }
 
+    // The caller leaves the interface-level groups first (Groups), as they are forgotten here.
     internal void Close()
     {
         InUse = false;
+        _groups.AsSpan(0, GroupCount).Clear();
+        GroupCount = 0;
+        NextOnPort = -1;
         _head = 0;
         _used = 0;
         Count = 0;
@@ -58,6 +122,14 @@ internal sealed class UdpBinding
         _used += needed;
         Count++;
         return true;
+    }
+
+    // The payload length of the oldest datagram, or -1 when none is queued.
+    internal int PeekLength()
+    {
+        if (Count == 0) return -1;
+        int second = _head + 1 == _ring.Length ? 0 : _head + 1;
+        return (_ring[_head] << 8) | _ring[second];
     }
 
     // A buffer shorter than the datagram gets its first bytes and the rest is discarded, as recv(2) does.

@@ -1,7 +1,7 @@
 namespace Wirestack.Iface;
 
 /// <summary>
-/// A UDP binding on an <see cref="Interface"/>, from <see cref="Interface.TryBindUdp"/>. It names a slot and the
+/// A UDP binding on an <see cref="Interface"/>, from <see cref="Interface.TryBindUdp(ushort, out UdpHandle)"/>. It names a slot and the
 /// generation of that slot, so a handle kept after <see cref="Interface.CloseUdp"/> never reaches a later binding
 /// that reuses the slot.
 /// </summary>

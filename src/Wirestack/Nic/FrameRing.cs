@@ -16,6 +16,9 @@ internal sealed class FrameRing
     private readonly int _mask;
     private Indexes _indexes;
     private int _consumerSleeping;
+    // Set by Wake and consumed by Wait: an interrupt that arrives while the consumer is not yet waiting must still
+    // cut the next wait short, and the event alone cannot carry it because Wait resets the event first.
+    private int _wakePending;
     private readonly ManualResetEventSlim _wake = new(false);
 
     public FrameRing(int capacity, int slotSize)
@@ -73,13 +76,16 @@ internal sealed class FrameRing
     /// <summary>Consumer: sleeps until <paramref name="hasWork"/> holds, a publish, a wake, or the timeout.</summary>
     public bool Wait(Func<bool> hasWork, TimeSpan timeout)
     {
-        if (hasWork()) return true;
+        if (Interlocked.Exchange(ref _wakePending, 0) != 0 || hasWork()) return true;
         _wake.Reset();
         Interlocked.Exchange(ref _consumerSleeping, 1);
         try
         {
-            if (hasWork()) return true;
-            return _wake.Wait(timeout) || hasWork();
+            // A wake between the first look and the reset set the flag before the event: look at it again.
+            if (Interlocked.Exchange(ref _wakePending, 0) != 0 || hasWork()) return true;
+            bool woken = _wake.Wait(RoundUpToMilliseconds(timeout));
+            Interlocked.Exchange(ref _wakePending, 0);
+            return woken || hasWork();
         }
         finally
         {
@@ -87,8 +93,19 @@ internal sealed class FrameRing
         }
     }
 
+    // The event sleeps in whole milliseconds and truncates: a 400 µs timeout would return at once, and a caller
+    // waiting for a deadline would spin until it passed. Rounding up wakes it at most a millisecond late instead.
+    private static TimeSpan RoundUpToMilliseconds(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero || timeout == Timeout.InfiniteTimeSpan || timeout.Ticks % TimeSpan.TicksPerMillisecond == 0
+            ? timeout
+            : TimeSpan.FromTicks((timeout.Ticks / TimeSpan.TicksPerMillisecond + 1) * TimeSpan.TicksPerMillisecond);
+
     /// <summary>Wakes the consumer from any thread.</summary>
-    public void Wake() => _wake.Set();
+    public void Wake()
+    {
+        Volatile.Write(ref _wakePending, 1);
+        _wake.Set();
+    }
 
     // Head and tail on separate cache lines: the two threads each write one of them on every batch.
     [StructLayout(LayoutKind.Explicit, Size = 192)]

@@ -23,6 +23,10 @@ public partial class DeviceRatesSmokeTests
         ("AF_PACKET (veth)", "Wirestack -> kernel"),
         ("AF_PACKET (veth)", "kernel -> Wirestack"),
         ("kernel veth (baseline)", "kernel -> kernel"),
+        ("AF_XDP native (veth)", "Wirestack -> kernel"),
+        ("AF_XDP native (veth)", "kernel -> Wirestack"),
+        ("AF_XDP generic (veth)", "Wirestack -> kernel"),
+        ("AF_XDP generic (veth)", "kernel -> Wirestack"),
     ];
 
     private static readonly int[] FrameSizes = [64, 1514];
@@ -111,7 +115,7 @@ public partial class DeviceRatesSmokeTests
     /// The benchmark's dll, built in Release when missing or older than its sources (this project
     /// does not reference the benchmark, so a test-only build may not have built it).
     /// </summary>
-    private static string EnsureBuilt()
+    internal static string EnsureBuilt()
     {
         string output = RepositoryPaths.Combine("bench", "Wirestack.Benchmarks", "bin", "Release", "net10.0");
         string dll = Path.Combine(output, "Wirestack.Benchmarks.dll");
@@ -148,7 +152,7 @@ public partial class DeviceRatesSmokeTests
     }
 
     // `dotnet test` and MSBuild say which host runs them; otherwise the one on PATH.
-    private static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
+    internal static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
 
     [GeneratedRegex(@"^wsbench-(\d+)-")]
     private static partial Regex NamespaceName();

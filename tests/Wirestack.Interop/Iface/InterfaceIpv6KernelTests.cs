@@ -53,6 +53,7 @@ public class InterfaceIpv6KernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelPingsOurLinkLocalAndGlobalAddressesWithoutLoss(LinkKind kind)
     {
         Prerequisites.RequireTool("ping", "iputils-ping");
@@ -86,6 +87,7 @@ public class InterfaceIpv6KernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void InterfacePingsTheKernelOverIpv6AndGetsEveryReply(LinkKind kind)
     {
         Prerequisites.RequireRoot();
@@ -144,6 +146,7 @@ public class InterfaceIpv6KernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelSocketGetsItsDatagramsEchoedOverIpv6(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -184,6 +187,7 @@ public class InterfaceIpv6KernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void BindingGetsItsDatagramsEchoedByAKernelSocketOverIpv6(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -237,6 +241,7 @@ public class InterfaceIpv6KernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void OurNdpAndMldMessagesDecodeCleanlyInTshark(LinkKind kind)
     {
         string tcpdump = Prerequisites.RequireTool("tcpdump", "tcpdump");

@@ -31,6 +31,7 @@ public class InterfaceUdpKernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelSocketGetsItsDatagramsEchoedByABinding(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -73,6 +74,7 @@ public class InterfaceUdpKernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void BindingGetsItsDatagramsEchoedByAKernelSocket(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -131,6 +133,7 @@ public class InterfaceUdpKernelTests
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelPingsWith4000BytesWithoutLoss(LinkKind kind)
     {
         Prerequisites.RequireTool("ping", "iputils-ping");

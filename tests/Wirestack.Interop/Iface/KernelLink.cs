@@ -8,7 +8,7 @@ namespace Wirestack.Interop.Iface;
 
 /// <summary>
 /// The kernel at 10.240.0.1/24 in a namespace of its own, joined to an <see cref="Interface"/> at 10.240.0.2 by a
-/// TAP device or by a veth pair opened with AF_PACKET (<see cref="LinkKind"/>): the link every Interface-versus-kernel
+/// TAP device or by a veth pair opened with AF_PACKET or AF_XDP (<see cref="LinkKind"/>): the link every Interface-versus-kernel
 /// test starts from. Disposing removes the device and then the namespace.
 /// </summary>
 internal sealed class KernelLink : IDisposable
@@ -41,7 +41,7 @@ internal sealed class KernelLink : IDisposable
     public string KernelInterfaceName { get; private init; } = "";
 
     /// <summary>Makes the namespace, the device (named from <paramref name="namePrefix"/>) and the Interface.</summary>
-    /// <param name="kind">TAP or AF_PACKET on veth.</param>
+    /// <param name="kind">TAP, or AF_PACKET or AF_XDP on veth.</param>
     /// <param name="namePrefix">A short prefix for the device names.</param>
     /// <param name="configure">Changes to the default options (our MAC and 10.240.0.2/24), or null.</param>
     public static KernelLink Create(LinkKind kind, string namePrefix, Func<InterfaceOptions, InterfaceOptions>? configure = null)
@@ -67,7 +67,10 @@ internal sealed class KernelLink : IDisposable
                 // Our end stays in this namespace without addresses; keep its own IPv6 quiet so the only
                 // IPv6 speaker on the link is the Interface.
                 ProcessRunner.Run("sysctl", "-qw", $"net.ipv6.conf.{veth.HostEnd}.disable_ipv6=1");
-                device = PacketRingDevice.Open(veth.HostEnd);
+                // Generic mode: native XDP on a veth needs a program on the peer too for frames the peer sends.
+                device = kind == LinkKind.Xdp
+                    ? XdpDevice.Open(veth.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic })
+                    : PacketRingDevice.Open(veth.HostEnd);
             }
             // The link just came up, and the kernel greets a new link with IPv6 router solicitations and MLD
             // reports; drop that chatter so each test starts on a quiet link and can insist on zero drops.

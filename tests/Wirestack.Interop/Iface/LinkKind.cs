@@ -8,4 +8,7 @@ public enum LinkKind
 
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_PACKET rings (TPACKET_V2).</summary>
     PacketRing,
+
+    /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_XDP, the program in generic mode.</summary>
+    Xdp,
 }

@@ -467,4 +467,39 @@ public class Ipv6InterfaceTests
         Assert.Equal(0, RealDrops(a));
         Assert.Equal(0, RealDrops(b));
     }
+
+    [Fact]
+    public void IncompleteDatagramIsReportedWithTimeExceeded()
+    {
+        var (raw, b) = RawAndIpv6B();
+        b.Poll(T0);
+        Take(raw);
+        // The first 1 024 bytes of a UDP datagram whose other fragments never come.
+        byte[] fragment = new byte[Ipv6FragmentHeader.Length + 1024];
+        fragment[0] = (byte)IpProtocol.Udp;
+        fragment[3] = 1; // offset 0, more fragments
+        BinaryPrimitives.WriteUInt32BigEndian(fragment.AsSpan(4), 0x5eed);
+        SendIpv6(raw, MacB, GlobalA, GlobalB, IpProtocol.Ipv6Fragment, 64, fragment);
+        b.Poll(T0);
+        Assert.Equal(1, b.Reassembler.AssemblingCount);
+
+        var later = T0 + b.Reassembler.Options.Ipv6Timeout + TimeSpan.FromMilliseconds(1);
+        b.Poll(later);
+        Assert.Equal(0, b.Reassembler.AssemblingCount);
+        Assert.Equal(1, b.Counters.Dropped(InterfaceDropReason.ReassemblyTimeout));
+        // B resolves A first; answer, then read the error.
+        AnswerSolicitations(raw, Take(raw));
+        b.Poll(later);
+        var errors = OfType(Take(raw), Icmpv6Type.TimeExceeded);
+        var error = Assert.Single(errors);
+        var icmp = Icmpv6Of(error, out var ip);
+        Assert.Equal(GlobalA, ip.Destination);
+        Assert.Equal(GlobalB, ip.Source);
+        Assert.Equal((byte)Icmpv6TimeExceededCode.FragmentReassemblyTimeExceeded, icmp.Code);
+        // The quote starts with the first fragment's own IPv6 header.
+        var quote = icmp.Payload;
+        Assert.Equal(6, quote[0] >> 4);
+        Assert.Equal(GlobalA, Ipv6Address.Read(quote[8..]));
+        Assert.Equal(1, b.Counters.IcmpErrorsSent);
+    }
 }

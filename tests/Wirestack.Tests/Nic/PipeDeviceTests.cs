@@ -132,6 +132,30 @@ public class PipeDeviceTests
     }
 
     [Fact]
+    public void InterruptBeforeTheWaitIsNotLost()
+    {
+        // A runtime posts a command and interrupts while its stack thread is still polling: the next wait must
+        // return at once, or the command sits until the next deadline.
+        var (_, b) = PipeDevice.CreatePair();
+        b.Interrupt();
+        var started = DateTime.UtcNow;
+        Assert.True(b.WaitForReceive(TimeSpan.FromSeconds(30)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "an interrupt made before the wait was lost");
+        // Consumed: the following wait sleeps until its timeout again.
+        Assert.False(b.WaitForReceive(TimeSpan.FromMilliseconds(20)));
+    }
+
+    [Fact]
+    public void ASubMillisecondWaitSleepsRatherThanReturningAtOnce()
+    {
+        // A poll loop waits for its next deadline; a wait that returned early would make it spin until then.
+        var (_, b) = PipeDevice.CreatePair();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.False(b.WaitForReceive(TimeSpan.FromMicroseconds(400)));
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMicroseconds(400), "the wait returned before its timeout");
+    }
+
+    [Fact]
     public void FramesToADisposedPeerAreCountedAsDropped()
     {
         var (a, b) = PipeDevice.CreatePair();

@@ -1,0 +1,37 @@
+namespace Wirestack.Sockets;
+
+/// <summary>An <see cref="INetwork"/> on Wirestack: sockets come from a <see cref="Netstack"/>.</summary>
+public sealed class StackNetwork : INetwork
+{
+    private readonly bool _ownsStack;
+
+    /// <summary>Serves sockets from <paramref name="stack"/>; with <paramref name="ownsStack"/>, disposing the network disposes the stack.</summary>
+    public StackNetwork(Netstack stack, bool ownsStack = true)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        Stack = stack;
+        _ownsStack = ownsStack;
+    }
+
+    /// <summary>The stack the sockets run on.</summary>
+    public Netstack Stack { get; }
+
+    /// <inheritdoc />
+    public string Name => "wirestack";
+
+    /// <inheritdoc />
+    /// <remarks>False until the interface's per-binding multicast API is wired in.</remarks>
+    public bool SupportsMulticast => false;
+
+    /// <inheritdoc />
+    public IUdpSocket CreateUdpSocket() => Stack.CreateUdpSocket();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsStack) Stack.Dispose();
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _ownsStack ? Stack.DisposeAsync() : ValueTask.CompletedTask;
+}

@@ -1,0 +1,359 @@
+using Wirestack.Iface;
+using Wirestack.Wire;
+
+namespace Wirestack.Tcp;
+
+// The arrival of a segment: RFC 9293 section 3.10.7 in its order, with RFC 5961's defences and RFC 7323's PAWS.
+internal sealed partial class TcpControlBlock
+{
+    /// <summary>Processes one segment for this connection (the stack has checked its checksum and demultiplexed it).</summary>
+    public void OnSegment(in TcpRepr segment, ReadOnlySpan<byte> payload, Instant now)
+    {
+        _idleSince = now;
+        _keepAliveProbesSent = 0;
+        if (_state == TcpState.SynSent)
+        {
+            OnSegmentInSynSent(segment, now);
+            return;
+        }
+        if (_state is TcpState.Closed or TcpState.Listen) return;
+        var flags = segment.Flags;
+        bool rst = (flags & TcpFlags.Rst) != 0;
+        bool syn = (flags & TcpFlags.Syn) != 0;
+
+        // RFC 7323 section 5.3: PAWS drops a segment whose timestamp is older than the last one in sequence.
+        if (_timestamps && !rst && segment.Timestamps is TcpTimestamps ts && IsBefore(ts.Value, _tsRecent))
+        {
+            // A timestamp idle for 24 days is no longer trusted (its clock may have wrapped).
+            if (now - _tsRecentAge <= TimeSpan.FromDays(24))
+            {
+                _stack.CountDrop(InterfaceDropReason.TcpPaws);
+                _ackNow = true;
+                Output(now);
+                return;
+            }
+            _tsRecent = ts.Value;
+        }
+
+        // Step 1: is the segment in the window?
+        int window = _receive!.Window;
+        int length = segment.SequenceLength;
+        var seq = segment.SequenceNumber;
+        bool acceptable = length == 0
+            ? window == 0 ? seq == _rcvNxt : InWindow(seq, window)
+            : window != 0 && (InWindow(seq, window) || InWindow(seq + (length - 1), window));
+        if (!acceptable)
+        {
+            // A zero window refuses data but not the ACK on a probe (RFC 9293: "special allowance").
+            bool probe = window == 0 && seq == _rcvNxt && !rst && !syn && segment.HasAck;
+            if (!rst)
+            {
+                _ackNow = true;
+                if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
+                // A retransmitted FIN in TIME-WAIT: our ACK was lost; acknowledge again and restart the 2·MSL wait.
+                if (_state == TcpState.TimeWait && (flags & TcpFlags.Fin) != 0) _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;
+            }
+            if (!probe)
+            {
+                if (!rst) Output(now);
+                return;
+            }
+            payload = default;
+        }
+
+        // Step 2: RST (RFC 5961 section 3.2: only an exact match resets; in window draws a challenge ACK).
+        if (rst)
+        {
+            if (seq != _rcvNxt)
+            {
+                SendChallengeAck(now);
+                return;
+            }
+            _stack.Counters.ResetsReceivedField++;
+            OnReset(now);
+            return;
+        }
+
+        // Step 3 (RFC 9293 and RFC 5961 section 4): a SYN in a synchronized state draws a challenge ACK.
+        if (syn)
+        {
+            if (_state == TcpState.SynReceived && seq == _irs)
+            {
+                // Our SYN-ACK was lost: the peer retransmitted its SYN.
+                _sndNxt = _iss;
+                Output(now);
+                return;
+            }
+            if (_state == TcpState.TimeWait && _stack.TryReuseTimeWait(this, segment, now)) return;
+            SendChallengeAck(now);
+            return;
+        }
+
+        // Step 4: segments without ACK are dropped.
+        if (!segment.HasAck)
+        {
+            _stack.CountDrop(InterfaceDropReason.TcpNoAck);
+            return;
+        }
+
+        // Step 5: the acknowledgment.
+        var ack = segment.AcknowledgmentNumber;
+        if (_state == TcpState.SynReceived)
+        {
+            if (ack <= _sndUna || ack > _sndMax)
+            {
+                SendReset(ack, now);
+                return;
+            }
+            _state = TcpState.Established;
+            _sndWnd = segment.WindowSize << _sndScale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            _sndWl1 = seq;
+            _sndWl2 = ack;
+            _congestion!.Initialize(EffectiveMss(now), now);
+            if (_finQueued) _state = TcpState.FinWait1;
+            _stack.OnEstablished(this);
+        }
+        // RFC 5961 section 5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.MAX] is blind injection (or very old).
+        if (ack > _sndMax || ack < _sndUna - Math.Max(_maxSndWnd, 1))
+        {
+            SendChallengeAck(now);
+            return;
+        }
+        if (!ProcessAck(segment, payload.Length, now)) return;
+
+        // Step 6 (URG) is not supported: the urgent pointer is ignored, the data delivered inline.
+        // Steps 7 and 8: data and FIN.
+        if (_state is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            if (!payload.IsEmpty) ReceiveData(seq, payload, now);
+            if ((flags & TcpFlags.Fin) != 0)
+            {
+                var finSeq = seq + payload.Length;
+                if (finSeq - _rcvNxt <= _receive.Window)
+                {
+                    _remoteFinSeen = true;
+                    _remoteFinSeq = finSeq;
+                }
+            }
+            if (_remoteFinSeen && !_remoteFinProcessed && _rcvNxt == _remoteFinSeq) ReceiveFin(now);
+        }
+        else if ((flags & TcpFlags.Fin) != 0 && _state == TcpState.TimeWait)
+        {
+            // A retransmitted FIN: our ACK was lost. Acknowledge it and restart the 2·MSL wait.
+            _ackNow = true;
+            _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;
+        }
+        else if ((flags & TcpFlags.Fin) != 0 || !payload.IsEmpty)
+        {
+            // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN; acknowledge a retransmission.
+            _ackNow = true;
+        }
+        if (_state == TcpState.TimeWait && _ackNow)
+        {
+            SendAck(now);
+            return;
+        }
+        if (_state != TcpState.Closed) Output(now);
+    }
+
+    private void OnSegmentInSynSent(in TcpRepr segment, Instant now)
+    {
+        var flags = segment.Flags;
+        bool hasAck = segment.HasAck;
+        var ack = segment.AcknowledgmentNumber;
+        if (hasAck && (ack <= _iss || ack > _sndMax))
+        {
+            if ((flags & TcpFlags.Rst) == 0) SendReset(ack, now);
+            return;
+        }
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            // RFC 5961 section 3.2 leaves SYN-SENT to RFC 9293: a reset is acceptable only if it acknowledges our SYN.
+            if (hasAck)
+            {
+                _stack.Counters.ResetsReceivedField++;
+                Abandon(TcpError.ConnectionRefused);
+            }
+            return;
+        }
+        if ((flags & TcpFlags.Syn) == 0) return;
+        _irs = segment.SequenceNumber;
+        _rcvNxt = _irs + 1;
+        TakeSynOptions(segment, now);
+        if (!_options.WindowScaling || segment.WindowScale is null) _rcvScale = 0;
+        _sndWl1 = segment.SequenceNumber;
+        if (hasAck)
+        {
+            // The SYN-ACK: established. Its window is never scaled.
+            _sndWnd = segment.WindowSize;
+            _maxSndWnd = _sndWnd;
+            _sndWl2 = ack;
+            AcknowledgeSyn(ack, segment, now);
+            _state = _finQueued ? TcpState.FinWait1 : TcpState.Established;
+            _congestion!.Initialize(EffectiveMss(now), now);
+            _stack.OnEstablished(this);
+            _ackNow = true;
+            Output(now);
+            return;
+        }
+        // Simultaneous open: answer with a SYN-ACK carrying our original sequence number.
+        _sndWnd = segment.WindowSize;
+        _maxSndWnd = _sndWnd;
+        _state = TcpState.SynReceived;
+        _sndNxt = _iss;
+        Output(now);
+    }
+
+    private void AcknowledgeSyn(TcpSeqNumber ack, in TcpRepr segment, Instant now)
+    {
+        if (_timestamps && segment.Timestamps is TcpTimestamps ts && ts.EchoReply != 0)
+            _rtt.AddSample(TimeSpan.FromMilliseconds(Math.Max(0, (int)(TimestampNow(now) - ts.EchoReply))));
+        else if (_rttTiming && ack > _rttSeq && _synRetries == 0)
+            _rtt.AddSample(now - _rttSentAt);
+        _rttTiming = false;
+        _sndUna = ack;
+        if (_sndNxt < _sndUna) _sndNxt = _sndUna;
+        StopRetransmitTimer();
+    }
+
+    private void OnReset(Instant now)
+    {
+        switch (_state)
+        {
+            case TcpState.SynReceived:
+                // From a listener the slot simply goes away; from a simultaneous open the connection was refused.
+                Abandon(Listener >= 0 ? TcpError.ConnectionReset : TcpError.ConnectionRefused);
+                break;
+            case TcpState.Closing:
+            case TcpState.LastAck:
+            case TcpState.TimeWait:
+                Abandon(TcpError.None);
+                break;
+            default:
+                Abandon(TcpError.ConnectionReset);
+                break;
+        }
+    }
+
+    // Returns false when the segment was consumed (the connection closed or it must be dropped).
+    private bool ProcessAck(in TcpRepr segment, int payloadLength, Instant now)
+    {
+        var ack = segment.AcknowledgmentNumber;
+        var seq = segment.SequenceNumber;
+        int window = segment.WindowSize << _sndScale;
+        if (segment.Timestamps is TcpTimestamps ts && _timestamps && seq <= _lastAckSent && (IsAfterOrEqual(ts.Value, _tsRecent)))
+        {
+            // RFC 7323 section 4.3: remember the timestamp of the segment that fills the left edge.
+            _tsRecent = ts.Value;
+            _tsRecentAge = now;
+        }
+        if (_sackPermitted) TakeSackBlocks(segment);
+
+        if (ack > _sndUna)
+        {
+            OnNewAck(ack, segment, now);
+        }
+        else if (ack == _sndUna && payloadLength == 0 && (segment.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0
+            && window == _sndWnd && _sndMax != _sndUna)
+        {
+            OnDuplicateAck(now);
+        }
+        // The window update (RFC 9293: only from a segment not older than the last one that set it).
+        if (_sndWl1 < seq || (_sndWl1 == seq && _sndWl2 <= ack))
+        {
+            bool opened = _sndWnd == 0 && window > 0;
+            _sndWnd = window;
+            _maxSndWnd = Math.Max(_maxSndWnd, window);
+            _sndWl1 = seq;
+            _sndWl2 = ack;
+            if (opened) OnWindowOpened();
+        }
+
+        // Our FIN is acknowledged when SND.UNA passes it.
+        bool finAcked = _finQueued && _sndUna == DataEnd + 1;
+        switch (_state)
+        {
+            case TcpState.FinWait1:
+                if (finAcked)
+                {
+                    _state = TcpState.FinWait2;
+                    if (!OwnedByApplication) ArmFinWait2(now);
+                }
+                break;
+            case TcpState.Closing:
+                if (finAcked) EnterTimeWait(now);
+                break;
+            case TcpState.LastAck:
+                if (finAcked)
+                {
+                    Abandon(TcpError.None);
+                    return false;
+                }
+                break;
+        }
+        return true;
+    }
+
+    private void ReceiveData(TcpSeqNumber seq, ReadOnlySpan<byte> payload, Instant now)
+    {
+        int offset = seq - _rcvNxt;
+        int advanced = _receive!.Write(offset, payload, out bool stored);
+        if (!stored) _stack.CountDrop(InterfaceDropReason.TcpOutOfOrderFull);
+        if (advanced > 0) _rcvNxt += advanced;
+        if (offset > 0 || _receive.OutOfOrder.Count > 0)
+        {
+            // Out of order, or filling a hole: acknowledge at once so the sender's fast retransmit and SACK work.
+            if (offset > 0) _stack.Counters.OutOfOrderSegmentsField++;
+            _ackNow = true;
+            return;
+        }
+        if (advanced == 0)
+        {
+            _ackNow = true;
+            return;
+        }
+        _segmentsUnacked++;
+        if (!_options.DelayedAck || _quickAcks > 0 || _segmentsUnacked >= 2)
+        {
+            if (_quickAcks > 0) _quickAcks--;
+            _ackNow = true;
+        }
+        else if (_delayedAckAt == Instant.MaxValue)
+        {
+            _delayedAckAt = now + _options.DelayedAckTimeout;
+        }
+    }
+
+    private void ReceiveFin(Instant now)
+    {
+        _remoteFinProcessed = true;
+        _rcvNxt += 1;
+        _ackNow = true;
+        switch (_state)
+        {
+            case TcpState.Established:
+                _state = TcpState.CloseWait;
+                break;
+            case TcpState.FinWait1:
+                // Our FIN not yet acknowledged: simultaneous close.
+                _state = _sndUna == DataEnd + 1 ? TcpState.TimeWait : TcpState.Closing;
+                if (_state == TcpState.TimeWait) EnterTimeWait(now);
+                break;
+            case TcpState.FinWait2:
+                EnterTimeWait(now);
+                break;
+        }
+    }
+
+    /// <summary>True when a SYN for this connection in TIME-WAIT starts a new incarnation (RFC 6191).</summary>
+    public bool AcceptsNewIncarnation(in TcpRepr syn) =>
+        _timestamps && syn.Timestamps is TcpTimestamps ts ? IsBefore(_tsRecent, ts.Value) : syn.SequenceNumber > _rcvNxt;
+
+    private bool InWindow(TcpSeqNumber seq, int window) => seq >= _rcvNxt && seq - _rcvNxt < window;
+
+    // Timestamps compare as 32-bit serial numbers (RFC 7323 section 5.2).
+    private static bool IsBefore(uint a, uint b) => unchecked((int)(a - b)) < 0;
+
+    private static bool IsAfterOrEqual(uint a, uint b) => unchecked((int)(a - b)) >= 0;
+}

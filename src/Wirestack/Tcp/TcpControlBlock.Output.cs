@@ -1,0 +1,242 @@
+using Wirestack.Wire;
+
+namespace Wirestack.Tcp;
+
+// What to send and when: the handshake, data within the congestion and send windows (Nagle and sender-side SWS
+// avoidance), FIN, ACKs with window and SACK blocks. Payload is read straight from the send ring.
+internal sealed partial class TcpControlBlock
+{
+    private readonly (long Start, long End)[] _sackScratch = new (long, long)[TcpSackBlocks.MaxCount];
+
+    /// <summary>Sends everything that is due now: SYN, data, FIN, or an ACK that was asked for.</summary>
+    public void Output(Instant now)
+    {
+        switch (_state)
+        {
+            case TcpState.SynSent:
+            case TcpState.SynReceived:
+                if (_sndNxt == _iss)
+                {
+                    SendSyn(now);
+                    return;
+                }
+                if (_ackNow && _state == TcpState.SynReceived) SendAck(now);
+                return;
+            case TcpState.Established:
+            case TcpState.CloseWait:
+            case TcpState.FinWait1:
+            case TcpState.Closing:
+            case TcpState.LastAck:
+                SendData(now);
+                break;
+        }
+        if (_ackNow && _state != TcpState.Closed) SendAck(now);
+    }
+
+    private void SendSyn(Instant now)
+    {
+        bool synAck = _state == TcpState.SynReceived;
+        var header = new TcpRepr
+        {
+            SourcePort = _key.LocalPort,
+            DestinationPort = _key.RemotePort,
+            SequenceNumber = _iss,
+            AcknowledgmentNumber = synAck ? _rcvNxt : default,
+            Flags = synAck ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn,
+            WindowSize = (ushort)Math.Min(_receive!.Window, ushort.MaxValue),
+            MaxSegmentSize = (ushort)Math.Min(_ourMss, ushort.MaxValue),
+        };
+        // A SYN-ACK offers only what the SYN offered (RFC 7323 section 2.2, RFC 2018 section 2).
+        if (_options.WindowScaling && (!synAck || _wsOfferedByPeer)) header.WindowScale = _offeredRcvScale;
+        if (_options.Timestamps && (!synAck || _timestamps)) header.Timestamps = new TcpTimestamps(TimestampNow(now), synAck ? _tsRecent : 0);
+        if (_options.SelectiveAcknowledgments && (!synAck || _sackPermitted)) header.SackPermitted = true;
+        if (_sndMax != _iss) _stack.Counters.RetransmittedSegmentsField++;
+        // A segment the IP layer could not take (ring full, resolution queue full) counts as lost: the timer resends it.
+        Transmit(header, 0, now);
+        _sndNxt = _iss + 1;
+        if (_sndMax < _sndNxt) _sndMax = _sndNxt;
+        if (!_rttTiming && _synRetries == 0)
+        {
+            _rttTiming = true;
+            _rttSeq = _iss;
+            _rttSentAt = now;
+        }
+        if (_retransmitAt == Instant.MaxValue) StartRetransmitTimer(now);
+    }
+
+    private void SendData(Instant now)
+    {
+        int mss = EffectiveMss(now);
+        // RFC 5681 section 4.1: after an idle period longer than the RTO, restart from at most the initial window.
+        if (_sndUna == _sndMax && DataEnd > _sndNxt && _lastDataSentAt != Instant.MaxValue && now - _lastDataSentAt > _rtt.Rto)
+            _congestion!.OnIdleRestart(now);
+        while (true)
+        {
+            var dataEnd = DataEnd;
+            int pending = Math.Max(dataEnd - _sndNxt, 0);
+            bool finDue = _finQueued && _sndNxt <= dataEnd;
+            int inFlight = _sndNxt - _sndUna;
+            int window = Math.Min(_sndWnd, SendCongestionWindow);
+            int usable = Math.Max(window - inFlight, 0);
+            int length = Math.Min(Math.Min(pending, mss), usable);
+            bool fin = finDue && _sndNxt + length == dataEnd;
+            if (length == 0 && !fin)
+            {
+                if (pending > 0 && inFlight == 0 && _retransmitAt == Instant.MaxValue) StartPersistTimer(now);
+                return;
+            }
+            if (length < mss && !fin && _sndNxt >= _sndMax)
+            {
+                // Sender-side SWS avoidance and Nagle (RFC 9293 section 3.8.6.2.1, RFC 1122 4.2.3.4): a short segment
+                // goes only when it is all there is and nothing is outstanding (or Nagle is off), or it fills half
+                // the largest window the peer offered.
+                bool allPending = length == pending;
+                bool canSend = (allPending && (inFlight == 0 || !_options.Nagle)) || length >= _maxSndWnd / 2;
+                if (!canSend)
+                {
+                    if (inFlight == 0 && _retransmitAt == Instant.MaxValue) StartPersistTimer(now);
+                    return;
+                }
+            }
+            if (!SendSegment(_sndNxt, length, fin, now)) return;
+        }
+    }
+
+    // Sends [seq, seq+length) from the send ring, with FIN when asked; advances SND.NXT when it is at seq.
+    private bool SendSegment(TcpSeqNumber seq, int length, bool fin, Instant now)
+    {
+        var header = AckHeader(seq, TcpFlags.Ack, now);
+        // SACK blocks take option space the MSS did not count on: shorten the segment so that it still fits the path.
+        int extra = header.OptionsLength - (_timestamps ? TimestampsOptionLength : 0);
+        if (extra > 0 && length > EffectiveMss(now) - extra)
+        {
+            length = EffectiveMss(now) - extra;
+            fin = false;
+        }
+        var flags = TcpFlags.Ack;
+        if (length > 0 && seq + length == DataEnd) flags |= TcpFlags.Psh;
+        if (fin) flags |= TcpFlags.Fin;
+        header.Flags = flags;
+        header.PayloadLength = length;
+        bool retransmission = seq < _sndMax;
+        // A segment the IP layer could not take counts as sent and lost: the retransmission timer covers it, so a
+        // full ring never leaves the connection without a timer.
+        bool sent = Transmit(header, seq - _sendBase, now);
+        if (retransmission) _stack.Counters.RetransmittedSegmentsField++;
+        var end = seq + length + (fin ? 1 : 0);
+        if (seq == _sndNxt || (seq < _sndNxt && end > _sndNxt)) _sndNxt = TcpSeqNumber.Max(_sndNxt, end);
+        if (end > _sndMax)
+        {
+            if (!_rttTiming && !_timestamps && !retransmission)
+            {
+                _rttTiming = true;
+                _rttSeq = seq;
+                _rttSentAt = now;
+            }
+            _sndMax = end;
+        }
+        _lastDataSentAt = now;
+        StopPersistTimer();
+        if (_retransmitAt == Instant.MaxValue) StartRetransmitTimer(now);
+        return sent;
+    }
+
+    // A bare ACK carries SND.MAX, not SND.NXT: after a timeout pulls SND.NXT back, the peer has already seen the
+    // sequence numbers up to SND.MAX, and an ACK below its RCV.NXT would be unacceptable and answered with an ACK of
+    // its own (an ACK war that only a lost segment ends).
+    private void SendAck(Instant now)
+    {
+        var header = AckHeader(_sndMax, TcpFlags.Ack, now);
+        Transmit(header, 0, now);
+    }
+
+    private void SendChallengeAck(Instant now)
+    {
+        _stack.Counters.ChallengeAcksSentField++;
+        _ackNow = true;
+        if (_state == TcpState.TimeWait) SendAck(now);
+        else Output(now);
+    }
+
+    private void SendReset(TcpSeqNumber seq, Instant now)
+    {
+        var header = new TcpRepr
+        {
+            SourcePort = _key.LocalPort,
+            DestinationPort = _key.RemotePort,
+            SequenceNumber = seq,
+            Flags = TcpFlags.Rst,
+        };
+        if (_sender.SendSegment(_key, header, default, default, now))
+        {
+            _stack.Counters.SegmentsSentField++;
+            _stack.Counters.ResetsSentField++;
+        }
+    }
+
+    // Probes carry SND.UNA - 1: already acknowledged, so the peer answers with an ACK showing its window.
+    private void SendProbe(Instant now)
+    {
+        var header = AckHeader(_sndUna - 1, TcpFlags.Ack, now);
+        Transmit(header, 0, now);
+    }
+
+    private TcpRepr AckHeader(TcpSeqNumber seq, TcpFlags flags, Instant now)
+    {
+        var header = new TcpRepr
+        {
+            SourcePort = _key.LocalPort,
+            DestinationPort = _key.RemotePort,
+            SequenceNumber = seq,
+            AcknowledgmentNumber = _rcvNxt,
+            Flags = flags,
+            WindowSize = WindowField(),
+        };
+        if (_timestamps) header.Timestamps = new TcpTimestamps(TimestampNow(now), _tsRecent);
+        if (_sackPermitted && _receive!.OutOfOrder.Count > 0)
+        {
+            int max = header.MaxSackBlocks;
+            int count = _receive.OutOfOrder.GetMostRecent(_sackScratch.AsSpan(0, max));
+            Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[TcpSackBlocks.MaxCount];
+            long inOrder = _receive.InOrderEnd;
+            for (int i = 0; i < count; i++)
+            {
+                var (start, end) = _sackScratch[i];
+                blocks[i] = new TcpSackBlock(_rcvNxt + (int)(start - inOrder), _rcvNxt + (int)(end - inOrder));
+            }
+            header.SackBlocks = new TcpSackBlocks(blocks[..count]);
+        }
+        return header;
+    }
+
+    // The window field: the ring's free space, scaled, holding the right edge still for small openings (receiver
+    // SWS avoidance). It never promises more than the ring holds, so it never has to shrink.
+    private ushort WindowField()
+    {
+        int free = _receive!.Window;
+        int advertised = Math.Max(_rcvAdvertisedEdge - _rcvNxt, 0);
+        if (free - advertised < Math.Min(_receive.Capacity / 2, _ourMss) && free > advertised) free = advertised;
+        int field = Math.Min(free >> _rcvScale, ushort.MaxValue);
+        return (ushort)field;
+    }
+
+    private int AdvertisableWindow() => _receive is null ? 0 : _receive.Window;
+
+    // Writes one segment through the IP layer; on success records what the peer now knows of our receive side.
+    private bool Transmit(in TcpRepr header, int ringOffset, Instant now)
+    {
+        ReadOnlySpan<byte> first = default, second = default;
+        if (header.PayloadLength > 0) _send!.Read(ringOffset, header.PayloadLength, out first, out second);
+        if (!_sender.SendSegment(_key, header, first, second, now)) return false;
+        _stack.Counters.SegmentsSentField++;
+        if (header.HasAck)
+        {
+            _lastAckSent = _rcvNxt;
+            _rcvAdvertisedEdge = _rcvNxt + (header.WindowSize << _rcvScale);
+            _ackNow = false;
+            _segmentsUnacked = 0;
+            _delayedAckAt = Instant.MaxValue;
+        }
+        return true;
+    }
+}

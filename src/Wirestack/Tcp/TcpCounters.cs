@@ -1,0 +1,61 @@
+namespace Wirestack.Tcp;
+
+/// <summary>
+/// What TCP on an <see cref="Iface.Interface"/> has done. The owner thread writes them; any thread may read them.
+/// Dropped segments are counted with the interface's drop reasons.
+/// </summary>
+public sealed class TcpCounters
+{
+    internal long SegmentsReceivedField;
+    internal long SegmentsSentField;
+    internal long RetransmittedSegmentsField;
+    internal long FastRetransmitsField;
+    internal long RetransmissionTimeoutsField;
+    internal long ResetsSentField;
+    internal long ResetsReceivedField;
+    internal long ChallengeAcksSentField;
+    internal long ConnectionsOpenedField;
+    internal long ConnectionsAcceptedField;
+    internal long ZeroWindowProbesSentField;
+    internal long KeepAliveProbesSentField;
+    internal long OutOfOrderSegmentsField;
+
+    /// <summary>Segments delivered to TCP with a valid checksum.</summary>
+    public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
+
+    /// <summary>Segments handed to IP (retransmissions included).</summary>
+    public long SegmentsSent => Volatile.Read(ref SegmentsSentField);
+
+    /// <summary>Segments that carried data or a SYN or FIN sent before.</summary>
+    public long RetransmittedSegments => Volatile.Read(ref RetransmittedSegmentsField);
+
+    /// <summary>Losses repaired by fast retransmit (three duplicate acknowledgments).</summary>
+    public long FastRetransmits => Volatile.Read(ref FastRetransmitsField);
+
+    /// <summary>Retransmission timer expiries.</summary>
+    public long RetransmissionTimeouts => Volatile.Read(ref RetransmissionTimeoutsField);
+
+    /// <summary>Resets sent: to closed ports, refused segments and aborts.</summary>
+    public long ResetsSent => Volatile.Read(ref ResetsSentField);
+
+    /// <summary>Acceptable resets received.</summary>
+    public long ResetsReceived => Volatile.Read(ref ResetsReceivedField);
+
+    /// <summary>Challenge acknowledgments sent (RFC 5961) for in-window RSTs and SYNs and for ACKs outside the acceptable range.</summary>
+    public long ChallengeAcksSent => Volatile.Read(ref ChallengeAcksSentField);
+
+    /// <summary>Connections opened actively.</summary>
+    public long ConnectionsOpened => Volatile.Read(ref ConnectionsOpenedField);
+
+    /// <summary>Connections that completed the handshake on a listener.</summary>
+    public long ConnectionsAccepted => Volatile.Read(ref ConnectionsAcceptedField);
+
+    /// <summary>Probes sent into a zero window (persist timer).</summary>
+    public long ZeroWindowProbesSent => Volatile.Read(ref ZeroWindowProbesSentField);
+
+    /// <summary>Keep-alive probes sent.</summary>
+    public long KeepAliveProbesSent => Volatile.Read(ref KeepAliveProbesSentField);
+
+    /// <summary>Data segments that arrived beyond a gap.</summary>
+    public long OutOfOrderSegments => Volatile.Read(ref OutOfOrderSegmentsField);
+}

@@ -1,0 +1,363 @@
+using Wirestack.Iface;
+using Wirestack.Wire;
+
+namespace Wirestack.Tcp;
+
+/// <summary>
+/// All TCP connections and listeners of one interface: O(1) demultiplexing by 4-tuple (a dictionary with a struct
+/// key, sized up front), generation-checked slots, listeners with SYN and accept queues, RSTs for closed ports and a
+/// deadline heap so that a poll costs O(expiring connections).
+/// </summary>
+internal sealed class TcpStack
+{
+    private const int EphemeralFirst = 49152;
+    private const int EphemeralCount = 65536 - EphemeralFirst;
+
+    private readonly TcpOptions _options;
+    private readonly ITcpSegmentSender _sender;
+    private readonly InterfaceCounters _interfaceCounters;
+    private readonly TcpControlBlock[] _blocks;
+    private readonly int[] _free;
+    private int _freeCount;
+    private readonly Dictionary<TcpConnectionKey, int> _connections;
+    private readonly TcpListener[] _listeners;
+    private readonly TcpTimerHeap _timers;
+    private readonly InitialSequenceNumbers _isn;
+    private StackRandom _random;
+    private int _nextEphemeral;
+
+    // A seed of 0 means "not simulating": the ISN secret then comes from the system's cryptographic generator.
+    public TcpStack(TcpOptions options, ITcpSegmentSender sender, InterfaceCounters interfaceCounters, ulong seed)
+    {
+        options.Validate();
+        _options = options;
+        _sender = sender;
+        _interfaceCounters = interfaceCounters;
+        _blocks = new TcpControlBlock[options.ConnectionCapacity];
+        _free = new int[options.ConnectionCapacity];
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            _blocks[i] = new TcpControlBlock(this, options, sender) { Index = i };
+            _free[i] = _blocks.Length - 1 - i;
+        }
+        _freeCount = _blocks.Length;
+        _connections = new Dictionary<TcpConnectionKey, int>(options.ConnectionCapacity);
+        _listeners = new TcpListener[options.ListenerCapacity];
+        for (int i = 0; i < _listeners.Length; i++) _listeners[i] = new TcpListener();
+        _timers = new TcpTimerHeap(options.ConnectionCapacity);
+        _random = new StackRandom(seed == 0 ? (ulong)Environment.TickCount64 : seed ^ 0x7463_7063_6F72_6531UL);
+        _nextEphemeral = (int)_random.NextInt64(EphemeralCount);
+        Span<byte> secret = stackalloc byte[16];
+        if (seed == 0)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(secret);
+        }
+        else
+        {
+            BitConverter.TryWriteBytes(secret, _random.NextUInt64());
+            BitConverter.TryWriteBytes(secret[8..], _random.NextUInt64());
+        }
+        _isn = new InitialSequenceNumbers(secret);
+    }
+
+    public TcpCounters Counters { get; } = new();
+
+    public TcpOptions Options => _options;
+
+    /// <summary>Connections in any state, TIME-WAIT included.</summary>
+    public int ConnectionCount => _blocks.Length - _freeCount;
+
+    public Instant NextDeadline => _timers.Next;
+
+    internal void CountDrop(InterfaceDropReason reason) => _interfaceCounters.Drop(reason);
+
+    // ---- Arrival ----
+
+    /// <summary>
+    /// Delivers a checked segment. Returns false when no connection or listener wants it (the caller counts it; a
+    /// reset has been sent unless it was one).
+    /// </summary>
+    public bool OnSegment(IpAddress local, IpAddress remote, in TcpRepr segment, ReadOnlySpan<byte> payload, Instant now)
+    {
+        Counters.SegmentsReceivedField++;
+        var key = new TcpConnectionKey(local, segment.DestinationPort, remote, segment.SourcePort);
+        if (_connections.TryGetValue(key, out int index))
+        {
+            var tcb = _blocks[index];
+            tcb.OnSegment(segment, payload, now);
+            Settle(tcb);
+            return true;
+        }
+        var flags = segment.Flags;
+        int listener = FindListener(local, segment.DestinationPort);
+        if (listener >= 0 && (flags & (TcpFlags.Rst | TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Syn)
+        {
+            OnSynToListener(listener, key, segment, now);
+            return true;
+        }
+        if (listener >= 0 && (flags & (TcpFlags.Rst | TcpFlags.Ack)) == 0) return true;
+        if ((flags & TcpFlags.Rst) == 0) SendResetFor(key, segment, payload.Length, now);
+        return listener >= 0;
+    }
+
+    private void OnSynToListener(int listenerIndex, in TcpConnectionKey key, in TcpRepr syn, Instant now)
+    {
+        var listener = _listeners[listenerIndex];
+        if (listener.IsFull)
+        {
+            CountDrop(InterfaceDropReason.TcpListenQueueFull);
+            return;
+        }
+        if (!TryAllocate(out var tcb))
+        {
+            CountDrop(InterfaceDropReason.TcpConnectionTableFull);
+            return;
+        }
+        listener.HalfOpen++;
+        _connections[key] = tcb.Index;
+        tcb.Accept(key, NextIss(key, now), syn, listenerIndex, now);
+        Settle(tcb);
+    }
+
+    // RFC 9293 section 3.10.7.1: a reset for a segment that reaches no connection.
+    private void SendResetFor(in TcpConnectionKey key, in TcpRepr segment, int payloadLength, Instant now)
+    {
+        var reset = new TcpRepr { SourcePort = key.LocalPort, DestinationPort = key.RemotePort };
+        if (segment.HasAck)
+        {
+            reset.SequenceNumber = segment.AcknowledgmentNumber;
+            reset.Flags = TcpFlags.Rst;
+        }
+        else
+        {
+            reset.AcknowledgmentNumber = segment.SequenceNumber + (payloadLength + ((segment.Flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((segment.Flags & TcpFlags.Fin) != 0 ? 1 : 0));
+            reset.Flags = TcpFlags.Rst | TcpFlags.Ack;
+        }
+        if (_sender.SendSegment(key, reset, default, default, now))
+        {
+            Counters.SegmentsSentField++;
+            Counters.ResetsSentField++;
+        }
+    }
+
+    // RFC 6191-style reuse: a new SYN for a connection in TIME-WAIT, above its sequence space (or with a newer
+    // timestamp), ends the old incarnation and opens a new one on the listener.
+    internal bool TryReuseTimeWait(TcpControlBlock tcb, in TcpRepr syn, Instant now)
+    {
+        var key = tcb.Key;
+        int listener = FindListener(key.LocalAddress, key.LocalPort);
+        if (listener < 0 || !tcb.AcceptsNewIncarnation(syn)) return false;
+        Free(tcb);
+        OnSynToListener(listener, key, syn, now);
+        return true;
+    }
+
+    // ---- Application ----
+
+    public bool TryListen(IpAddress address, ushort port, int backlog, out TcpListenerHandle handle)
+    {
+        handle = default;
+        if (port == 0 || backlog < 1) return false;
+        int free = -1;
+        for (int i = 0; i < _listeners.Length; i++)
+        {
+            var l = _listeners[i];
+            if (!l.InUse)
+            {
+                if (free < 0) free = i;
+                continue;
+            }
+            if (l.Port == port && (l.Address == address || l.Address.IsUnspecified || address.IsUnspecified)) return false;
+        }
+        if (free < 0) return false;
+        _listeners[free].Open(address, port, Math.Min(backlog, _options.ConnectionCapacity));
+        handle = new TcpListenerHandle(free, _listeners[free].Generation);
+        return true;
+    }
+
+    public bool TryAccept(TcpListenerHandle handle, out TcpHandle connection)
+    {
+        connection = default;
+        if (!TryGetListener(handle, out var listener)) return false;
+        while (listener.TryDequeue(out int index, out int generation))
+        {
+            var tcb = _blocks[index];
+            if (!tcb.InUse || tcb.Generation != generation) continue;
+            tcb.Listener = -1;
+            tcb.Queued = false;
+            tcb.OwnedByApplication = true;
+            connection = new TcpHandle(index, generation);
+            return true;
+        }
+        return false;
+    }
+
+    public void CloseListener(TcpListenerHandle handle, Instant now)
+    {
+        if (!TryGetListener(handle, out var listener)) return;
+        listener.Close();
+        // Connections not yet accepted have no owner: reset them.
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            var tcb = _blocks[i];
+            if (tcb.InUse && tcb.Listener == handle.Index)
+            {
+                tcb.Listener = -1;
+                tcb.Abort(now, TcpError.Aborted);
+                Settle(tcb);
+            }
+        }
+    }
+
+    public bool IsListening(TcpListenerHandle handle) => TryGetListener(handle, out _);
+
+    public bool TryConnect(IpAddress local, IpEndpoint remote, ushort localPort, Instant now, out TcpHandle handle)
+    {
+        handle = default;
+        if (remote.Port == 0) return false;
+        TcpConnectionKey key;
+        if (localPort != 0)
+        {
+            key = new TcpConnectionKey(local, localPort, remote.Address, remote.Port);
+            if (_connections.ContainsKey(key)) return false;
+        }
+        else
+        {
+            int attempt = 0;
+            while (true)
+            {
+                if (attempt++ == EphemeralCount) return false;
+                ushort port = (ushort)(EphemeralFirst + _nextEphemeral);
+                _nextEphemeral = (_nextEphemeral + 1) % EphemeralCount;
+                key = new TcpConnectionKey(local, port, remote.Address, remote.Port);
+                if (!_connections.ContainsKey(key) && FindListener(local, port) < 0) break;
+            }
+        }
+        if (!TryAllocate(out var tcb))
+        {
+            CountDrop(InterfaceDropReason.TcpConnectionTableFull);
+            return false;
+        }
+        _connections[key] = tcb.Index;
+        Counters.ConnectionsOpenedField++;
+        tcb.Connect(key, NextIss(key, now), now);
+        handle = new TcpHandle(tcb.Index, tcb.Generation);
+        Settle(tcb);
+        return true;
+    }
+
+    public bool TryGet(TcpHandle handle, out TcpControlBlock tcb)
+    {
+        if ((uint)handle.Index < (uint)_blocks.Length)
+        {
+            tcb = _blocks[handle.Index];
+            if (tcb.InUse && tcb.OwnedByApplication && tcb.Generation == handle.Generation) return true;
+        }
+        tcb = null!;
+        return false;
+    }
+
+    /// <summary>Call after any operation on a connection: reschedules its timer and frees it once finished.</summary>
+    public void Settle(TcpControlBlock tcb)
+    {
+        if (!tcb.InUse) return;
+        if (tcb.State == TcpState.Closed)
+        {
+            if (!tcb.OwnedByApplication) Free(tcb);
+            else _timers.Remove(tcb.Index);
+            return;
+        }
+        _timers.Set(tcb.Index, tcb.NextDeadline);
+    }
+
+    /// <summary>The application let go of a connection (after close or abort); frees it if it is finished.</summary>
+    public void Release(TcpControlBlock tcb) => Settle(tcb);
+
+    // ---- Timers ----
+
+    public void RunTimers(Instant now)
+    {
+        // Bounded so that a connection whose deadline failed to move cannot spin the poll loop.
+        int budget = _timers.Count * 2 + 16;
+        while (_timers.Count > 0 && _timers.Next <= now && budget-- > 0)
+        {
+            var tcb = _blocks[_timers.Peek];
+            tcb.OnTimer(now);
+            Settle(tcb);
+            if (tcb.InUse && tcb.State != TcpState.Closed && tcb.NextDeadline <= now) _timers.Set(tcb.Index, now + TimeSpan.FromMilliseconds(1));
+        }
+    }
+
+    // ---- Callbacks from control blocks ----
+
+    internal void OnEstablished(TcpControlBlock tcb)
+    {
+        if (tcb.Listener < 0)
+            return;
+        var listener = _listeners[tcb.Listener];
+        listener.HalfOpen--;
+        if (!listener.TryEnqueue(tcb.Index, tcb.Generation))
+        {
+            CountDrop(InterfaceDropReason.TcpListenQueueFull);
+            tcb.Listener = -1;
+            return;
+        }
+        tcb.Queued = true;
+        Counters.ConnectionsAcceptedField++;
+    }
+
+    internal void OnClosed(TcpControlBlock tcb)
+    {
+        // The 4-tuple is free at once: later segments get a reset, and the port may be used again.
+        if (_connections.TryGetValue(tcb.Key, out int index) && index == tcb.Index) _connections.Remove(tcb.Key);
+        if (tcb.Listener >= 0 && !tcb.Queued)
+        {
+            _listeners[tcb.Listener].HalfOpen--;
+            tcb.Listener = -1;
+        }
+    }
+
+    private void Free(TcpControlBlock tcb)
+    {
+        OnClosed(tcb);
+        _timers.Remove(tcb.Index);
+        tcb.Release();
+        tcb.Generation++;
+        _free[_freeCount++] = tcb.Index;
+    }
+
+    private bool TryAllocate(out TcpControlBlock tcb)
+    {
+        if (_freeCount == 0)
+        {
+            tcb = null!;
+            return false;
+        }
+        tcb = _blocks[_free[--_freeCount]];
+        tcb.Generation++;
+        return true;
+    }
+
+    private int FindListener(IpAddress local, ushort port)
+    {
+        var listeners = _listeners;
+        for (int i = 0; i < listeners.Length; i++)
+            if (listeners[i].AcceptsFor(local, port)) return i;
+        return -1;
+    }
+
+    private bool TryGetListener(TcpListenerHandle handle, out TcpListener listener)
+    {
+        if ((uint)handle.Index < (uint)_listeners.Length)
+        {
+            listener = _listeners[handle.Index];
+            if (listener.InUse && listener.Generation == handle.Generation) return true;
+        }
+        listener = null!;
+        return false;
+    }
+
+    // RFC 6528: a 4 µs clock plus a keyed hash of the 4-tuple.
+    private TcpSeqNumber NextIss(in TcpConnectionKey key, Instant now) =>
+        _isn.Next(new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort), now);
+}

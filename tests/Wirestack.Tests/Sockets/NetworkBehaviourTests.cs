@@ -1,0 +1,165 @@
+using System.Net;
+using System.Text;
+using Wirestack.Nic;
+using Wirestack.Sockets;
+using Wirestack.Wire;
+
+namespace Wirestack.Tests.Sockets;
+
+/// <summary>
+/// What an application may rely on from any <see cref="INetwork"/>: the same tests run against kernel sockets and
+/// against Wirestack, so switching between them changes nothing the application sees.
+/// </summary>
+public abstract class NetworkBehaviourTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    /// <summary>The server's and the client's network (one network may serve both).</summary>
+    protected INetwork ServerNetwork { get; set; } = null!;
+
+    protected INetwork ClientNetwork { get; set; } = null!;
+
+    /// <summary>The address the client reaches the server at.</summary>
+    protected IpAddress ServerAddress { get; set; }
+
+    /// <summary>Why multicast is skipped on this network, or null when it runs.</summary>
+    protected virtual string? MulticastSkipReason => null;
+
+    /// <summary>A group and the local address to send it from, for the multicast test.</summary>
+    protected virtual IpAddress MulticastGroup => IpAddress.Parse("239.255.42.99");
+
+    public abstract ValueTask InitializeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await ServerNetwork.DisposeAsync();
+        if (!ReferenceEquals(ClientNetwork, ServerNetwork)) await ClientNetwork.DisposeAsync();
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UdpEcho()
+    {
+        using var server = ServerNetwork.CreateUdpSocket();
+        server.Bind(new IpEndpoint(ServerAddress, 0));
+        var serverEndPoint = new IpEndpoint(ServerAddress, server.LocalEndPoint.Port);
+        Assert.NotEqual(0, serverEndPoint.Port);
+        var echo = Task.Run(async () =>
+        {
+            byte[] buffer = new byte[2048];
+            for (int i = 0; i < 3; i++)
+            {
+                var received = await server.ReceiveFromAsync(buffer, Token);
+                await server.SendToAsync(buffer.AsMemory(0, received.ReceivedBytes), received.RemoteEndPoint, Token);
+            }
+        }, Token);
+        using var client = ClientNetwork.CreateUdpSocket();
+        byte[] reply = new byte[2048];
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] message = Encoding.ASCII.GetBytes($"echo {i} from {ClientNetwork.Name}");
+            // Sync and async sends alike.
+            if (i % 2 == 0) await client.SendToAsync(message, serverEndPoint, Token);
+            else client.SendTo(message, serverEndPoint, Patience);
+            int length = client.ReceiveFrom(reply, out var from, Patience);
+            Assert.Equal(message, reply.AsSpan(0, length).ToArray());
+            Assert.Equal(serverEndPoint, from);
+        }
+        await echo.WaitAsync(Patience, Token);
+    }
+
+    [Fact]
+    public async Task SendingToAnUnboundPortSucceedsAndNothingComesBack()
+    {
+        using var probe = ServerNetwork.CreateUdpSocket();
+        probe.Bind(new IpEndpoint(ServerAddress, 0));
+        ushort unbound = probe.LocalEndPoint.Port;
+        probe.Dispose(); // now nobody listens there
+        using var client = ClientNetwork.CreateUdpSocket();
+        Assert.Equal(5, await client.SendToAsync("hello"u8.ToArray(), new IpEndpoint(ServerAddress, unbound), Token));
+        var error = Assert.Throws<WirestackException>(() => client.ReceiveFrom(new byte[16], out _, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+    }
+
+    [Fact]
+    public void BindingAPortTwiceIsAddressInUse()
+    {
+        using var first = ServerNetwork.CreateUdpSocket();
+        first.Bind(new IpEndpoint(ServerAddress, 0));
+        using var second = ServerNetwork.CreateUdpSocket();
+        var error = Assert.Throws<WirestackException>(() => second.Bind(new IpEndpoint(ServerAddress, first.LocalEndPoint.Port)));
+        Assert.Equal(WirestackErrorCode.AddressInUse, error.ErrorCode);
+    }
+
+    [Fact]
+    public void ReuseAddressLetsTwoSocketsShareAPort()
+    {
+        Assert.SkipWhen(MulticastSkipReason is not null, MulticastSkipReason ?? "");
+        using var first = ServerNetwork.CreateUdpSocket();
+        first.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0), UdpSocketFlags.ReuseAddress);
+        using var second = ServerNetwork.CreateUdpSocket();
+        second.Bind(new IpEndpoint(IpAddress.AnyIpv4, first.LocalEndPoint.Port), UdpSocketFlags.ReuseAddress);
+        Assert.Equal(first.LocalEndPoint.Port, second.LocalEndPoint.Port);
+    }
+
+    [Fact]
+    public async Task ReceivingAfterCloseIsClosed()
+    {
+        var socket = ServerNetwork.CreateUdpSocket();
+        socket.Bind(new IpEndpoint(ServerAddress, 0));
+        socket.Dispose();
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await socket.ReceiveFromAsync(new byte[16], Token));
+        Assert.Equal(WirestackErrorCode.Closed, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task MulticastReachesAMemberUntilItLeaves()
+    {
+        Assert.SkipWhen(MulticastSkipReason is not null, MulticastSkipReason ?? "");
+        var group = MulticastGroup;
+        using var member = ServerNetwork.CreateUdpSocket();
+        member.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
+        member.JoinMulticastGroup(group);
+        var groupEndPoint = new IpEndpoint(group, member.LocalEndPoint.Port);
+        using var sender = ClientNetwork.CreateUdpSocket();
+        await sender.SendToAsync("to the group"u8.ToArray(), groupEndPoint, Token);
+        byte[] buffer = new byte[64];
+        int length = member.ReceiveFrom(buffer, out _, Patience);
+        Assert.Equal("to the group", Encoding.ASCII.GetString(buffer, 0, length));
+        member.LeaveMulticastGroup(group);
+        await sender.SendToAsync("after leaving"u8.ToArray(), groupEndPoint, Token);
+        var error = Assert.Throws<WirestackException>(() => member.ReceiveFrom(buffer, out _, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+    }
+}
+
+/// <summary>The behaviour suite on the kernel's sockets over loopback.</summary>
+public sealed class KernelNetworkBehaviourTests : NetworkBehaviourTests
+{
+    public override ValueTask InitializeAsync()
+    {
+        ServerNetwork = ClientNetwork = new KernelNetwork(IPAddress.Loopback);
+        ServerAddress = IpAddress.Parse("127.0.0.1");
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The behaviour suite on two Wirestack stacks joined by a pipe.</summary>
+public sealed class StackNetworkBehaviourTests : NetworkBehaviourTests
+{
+    protected override string? MulticastSkipReason =>
+        "per-socket multicast membership and bind flags land with the interface's per-binding API; UdpSocket throws NotSupported until then";
+
+    public override ValueTask InitializeAsync()
+    {
+        var (first, second) = PipeDevice.CreatePair();
+        ServerNetwork = new StackNetwork(Stack(second, "02:00:00:00:00:0b", "10.0.0.2/24"));
+        ClientNetwork = new StackNetwork(Stack(first, "02:00:00:00:00:0a", "10.0.0.1/24"));
+        ServerAddress = IpAddress.Parse("10.0.0.2");
+        return ValueTask.CompletedTask;
+    }
+
+    private static Netstack Stack(PipeDevice device, string mac, string address) =>
+        new NetstackBuilder().UseDevice(device).WithMacAddress(MacAddress.Parse(mac)).AddAddress(address).Build();
+}

@@ -1,0 +1,231 @@
+using Wirestack.Iface;
+using Wirestack.Tcp;
+using Wirestack.Testing;
+using Wirestack.Wire;
+
+namespace Wirestack.Tests.Tcp;
+
+/// <summary>The state machine's corners: opens and closes of every kind, resets, RFC 5961 defences, capacity, allocations.</summary>
+public sealed class TcpConnectionTests
+{
+    [Fact]
+    public void SynToClosedPortIsAnsweredWithReset()
+    {
+        using var peer = new RawTcpPeer();
+        peer.Send(new TcpRepr { SequenceNumber = new TcpSeqNumber(5000), Flags = TcpFlags.Syn }, destinationPort: 81);
+        var reset = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, reset.Flags);
+        Assert.Equal(5001u, reset.AcknowledgmentNumber.Value);
+        Assert.Equal(1, peer.B.TcpCounters.ResetsSent);
+        Assert.Equal(1, peer.B.Counters.Dropped(InterfaceDropReason.NoSocket));
+    }
+
+    [Fact]
+    public void ConnectToClosedPortIsRefused()
+    {
+        using var sim = new TcpSimulation(1);
+        Assert.True(sim.A.TryConnectTcp(new IpEndpoint(TcpSimulation.AddressB, 81), 0, sim.Now, out var client));
+        Assert.True(sim.RunUntil(() => sim.A.GetTcpState(client) == TcpState.Closed, TimeSpan.FromSeconds(5)));
+        Assert.Equal(TcpError.ConnectionRefused, sim.A.GetTcpInfo(client).Error);
+        sim.A.CloseTcp(client, sim.Now);
+        Assert.Equal(0, sim.A.TcpConnectionCount);
+    }
+
+    [Fact]
+    public void SimultaneousOpenEstablishesBothEnds()
+    {
+        using var sim = new TcpSimulation(1);
+        Assert.True(sim.A.TryConnectTcp(new IpEndpoint(TcpSimulation.AddressB, 6000), 5000, sim.Now, out var a));
+        Assert.True(sim.B.TryConnectTcp(new IpEndpoint(TcpSimulation.AddressA, 5000), 6000, sim.Now, out var b));
+        Assert.True(sim.RunUntil(() => sim.A.GetTcpState(a) == TcpState.Established && sim.B.GetTcpState(b) == TcpState.Established, TimeSpan.FromSeconds(10)), sim.Describe("simultaneous open"));
+        Assert.Equal(1, sim.A.WriteTcp(a, "x"u8, sim.Now));
+        var buffer = new byte[4];
+        Assert.True(sim.RunUntil(() => sim.B.ReadTcp(b, buffer, sim.Now) == 1, TimeSpan.FromSeconds(5)));
+        Assert.Equal((byte)'x', buffer[0]);
+    }
+
+    [Fact]
+    public void SimultaneousCloseEndsInTimeWaitOnBothSides()
+    {
+        using var sim = new TcpSimulation(1, tcp: o => o with { MaximumSegmentLifetime = TimeSpan.FromSeconds(1) });
+        var (a, b) = sim.Connect();
+        sim.A.ShutdownTcpWrite(a, sim.Now);
+        sim.B.ShutdownTcpWrite(b, sim.Now);
+        Assert.True(sim.RunUntil(() => sim.A.GetTcpState(a) == TcpState.TimeWait && sim.B.GetTcpState(b) == TcpState.TimeWait, TimeSpan.FromSeconds(5)), sim.Describe("simultaneous close"));
+        sim.A.CloseTcp(a, sim.Now);
+        sim.B.CloseTcp(b, sim.Now);
+        Assert.Equal(1, sim.A.TcpConnectionCount);
+        Assert.True(sim.RunUntil(() => sim.A.TcpConnectionCount == 0 && sim.B.TcpConnectionCount == 0, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void ActiveCloserWaitsTwoMslAndReacknowledgesRetransmittedFin()
+    {
+        using var peer = new RawTcpPeer(o => o with { MaximumSegmentLifetime = TimeSpan.FromSeconds(10) });
+        var (connection, peerNext, bNext) = peer.Establish();
+        peer.B.CloseTcp(connection, peer.Now);
+        var fin = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Fin | TcpFlags.Ack, fin.Flags);
+        Assert.Equal(bNext, fin.SequenceNumber);
+        // The peer acknowledges the FIN and sends its own: B goes to TIME-WAIT and acknowledges.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 1, Flags = TcpFlags.Fin | TcpFlags.Ack });
+        var ack = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(peerNext + 1, ack.AcknowledgmentNumber);
+        Assert.Equal(1, peer.B.TcpConnectionCount);
+        // Our ACK was "lost": the FIN comes again and is acknowledged again.
+        peer.Advance(TimeSpan.FromSeconds(1));
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 1, Flags = TcpFlags.Fin | TcpFlags.Ack });
+        Assert.Equal(peerNext + 1, Assert.Single(peer.Receive()).Segment.AcknowledgmentNumber);
+        peer.Advance(TimeSpan.FromSeconds(19));
+        peer.Receive();
+        Assert.Equal(1, peer.B.TcpConnectionCount);
+        peer.Advance(TimeSpan.FromSeconds(2));
+        peer.Receive();
+        Assert.Equal(0, peer.B.TcpConnectionCount);
+    }
+
+    [Fact]
+    public void ExactResetClosesTheConnection()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, _) = peer.Establish();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, Flags = TcpFlags.Rst });
+        Assert.Equal(TcpState.Closed, peer.B.GetTcpState(connection));
+        Assert.Equal(TcpError.ConnectionReset, peer.B.GetTcpInfo(connection).Error);
+        Assert.Equal(1, peer.B.TcpCounters.ResetsReceived);
+        Assert.Throws<InvalidOperationException>(() => peer.B.WriteTcp(connection, "x"u8, peer.Now));
+    }
+
+    [Fact]
+    public void InWindowResetDrawsChallengeAck()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 100, Flags = TcpFlags.Rst });
+        var challenge = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Ack, challenge.Flags);
+        Assert.Equal(peerNext, challenge.AcknowledgmentNumber);
+        Assert.Equal(bNext, challenge.SequenceNumber);
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+        Assert.Equal(1, peer.B.TcpCounters.ChallengeAcksSent);
+    }
+
+    [Fact]
+    public void OutOfWindowResetIsIgnored()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, _) = peer.Establish();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 10_000_000, Flags = TcpFlags.Rst });
+        Assert.Empty(peer.Receive());
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+    }
+
+    [Fact]
+    public void SynOnEstablishedConnectionDrawsChallengeAck()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, _) = peer.Establish();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 5, Flags = TcpFlags.Syn });
+        var challenge = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Ack, challenge.Flags);
+        Assert.Equal(peerNext, challenge.AcknowledgmentNumber);
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+        Assert.Equal(1, peer.B.TcpCounters.ChallengeAcksSent);
+    }
+
+    [Fact]
+    public void DataWithUnacceptableAckIsNotDelivered()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        // In-window data whose ACK acknowledges bytes B never sent (blind injection, RFC 5961 section 5).
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 1_000_000, Flags = TcpFlags.Ack }, "evil"u8);
+        var challenge = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(peerNext, challenge.AcknowledgmentNumber);
+        Assert.Equal(0, peer.B.GetTcpInfo(connection).ReadableBytes);
+        // The same data with a good ACK is taken.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack | TcpFlags.Psh }, "good"u8);
+        Assert.Equal(4, peer.B.GetTcpInfo(connection).ReadableBytes);
+    }
+
+    [Fact]
+    public void ZeroWindowIsProbedAndReopens()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        // The peer closes its window, then B has data to send.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, window: 0);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack | TcpFlags.Psh }, "z"u8, window: 0);
+        Assert.Equal(5, peer.B.WriteTcp(connection, "hello"u8, peer.Now));
+        // Window is zero: nothing but the ACK of "z" goes out.
+        Assert.All(peer.Receive(), s => Assert.Empty(s.Payload));
+        int probes = 0;
+        for (int i = 0; i < 6 && probes < 2; i++)
+        {
+            peer.Advance(TimeSpan.FromSeconds(10));
+            foreach (var (segment, payload) in peer.Receive())
+                if (payload.Length == 0 && segment.SequenceNumber == bNext - 1) probes++;
+        }
+        Assert.True(probes >= 2, $"saw {probes} zero-window probes");
+        Assert.True(peer.B.TcpCounters.ZeroWindowProbesSent >= 2);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 1, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, window: 1000);
+        var data = Assert.Single(peer.Receive(), s => s.Payload.Length > 0);
+        Assert.Equal("hello"u8.ToArray(), data.Payload);
+    }
+
+    [Fact]
+    public void ThousandConnectionsOpenAndCloseWithoutLeaking()
+    {
+        using var sim = new TcpSimulation(3, tcp: o => o with { MaximumSegmentLifetime = TimeSpan.FromMilliseconds(500), SendBufferLength = 4096, ReceiveBufferLength = 4096 });
+        Assert.True(sim.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 80), 64, out var listener));
+        var clients = new TcpHandle[50];
+        var servers = new TcpHandle[50];
+        var buffer = new byte[16];
+        for (int batch = 0; batch < 20; batch++)
+        {
+            for (int i = 0; i < clients.Length; i++)
+                Assert.True(sim.A.TryConnectTcp(new IpEndpoint(TcpSimulation.AddressB, 80), 0, sim.Now, out clients[i]));
+            int accepted = 0;
+            Assert.True(sim.RunUntil(() =>
+            {
+                while (accepted < servers.Length && sim.B.TryAcceptTcp(listener, out servers[accepted])) accepted++;
+                return accepted == servers.Length;
+            }, TimeSpan.FromSeconds(30)), sim.Describe($"batch {batch} accepted {accepted}"));
+            for (int i = 0; i < clients.Length; i++)
+            {
+                Assert.True(sim.RunUntil(() => sim.A.GetTcpState(clients[i]) == TcpState.Established, TimeSpan.FromSeconds(5)));
+                Assert.Equal(2, sim.A.WriteTcp(clients[i], "hi"u8, sim.Now));
+                sim.A.CloseTcp(clients[i], sim.Now);
+            }
+            for (int i = 0; i < servers.Length; i++)
+            {
+                Assert.True(sim.RunUntil(() => sim.B.GetTcpState(servers[i]) == TcpState.CloseWait, TimeSpan.FromSeconds(5)), sim.Describe($"batch {batch} server {i}"));
+                Assert.Equal(2, sim.B.ReadTcp(servers[i], buffer, sim.Now));
+                Assert.True(sim.B.GetTcpInfo(servers[i]).ReadCompleted);
+                sim.B.CloseTcp(servers[i], sim.Now);
+            }
+        }
+        Assert.True(sim.RunUntil(() => sim.A.TcpConnectionCount == 0 && sim.B.TcpConnectionCount == 0, TimeSpan.FromSeconds(30)), sim.Describe("storm drain"));
+        Assert.Equal(1000, sim.B.TcpCounters.ConnectionsAccepted);
+        Assert.Equal(0, sim.A.TcpCounters.ResetsSent + sim.B.TcpCounters.ResetsSent);
+    }
+
+    [Fact]
+    public void SteadyStateTransferAllocatesNothingPerSegment()
+    {
+        using var sim = new TcpSimulation(1);
+        var (a, b) = sim.Connect();
+        var data = new byte[8192];
+        var buffer = new byte[65536];
+        long segmentsBefore = sim.A.TcpCounters.SegmentsSent;
+        void Round()
+        {
+            sim.A.WriteTcp(a, data, sim.Now);
+            sim.Step();
+            while (sim.B.ReadTcp(b, buffer, sim.Now) > 0) { }
+        }
+        long bytes = AllocationMeter.Measure(Round, warmup: 2000, iterations: 2000);
+        Assert.True(sim.A.TcpCounters.SegmentsSent - segmentsBefore > 5000, "the measured rounds sent too few segments to mean anything");
+        Assert.Equal(0, bytes);
+    }
+}
