@@ -4,7 +4,7 @@ using Wirestack.Cli.Demo;
 var bytesOption = new Option<long>("--bytes")
 {
     Description = "How many bytes the TCP transfer carries.",
-    DefaultValueFactory = _ => 64L << 20,
+    DefaultValueFactory = _ => 256L << 20,
 };
 bytesOption.Validators.Add(result =>
 {
@@ -27,7 +27,7 @@ demo.SetAction(parse =>
         ShowProgress: !Console.IsOutputRedirected);
     try
     {
-        return new WireDemo(options, Console.Out).Run();
+        return new StackDemo(options, Console.Out).Run();
     }
     catch (DirectoryNotFoundException e)
     {
