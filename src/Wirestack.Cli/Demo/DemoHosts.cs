@@ -21,14 +21,15 @@ internal sealed class DemoHosts : IDisposable
     private readonly PipeDevice _pipeA;
     private readonly PipeDevice _pipeB;
 
-    public DemoHosts(string? pcapPath, TextWriter? verbose)
+    public DemoHosts(string? pcapPath, TextWriter? verbose, FaultInjectorOptions? faults = null)
     {
         // A ring deep enough for a full TCP window of 1500-byte frames, so that the pipe never drops a burst.
         (_pipeA, _pipeB) = PipeDevice.CreatePair(new PipeDeviceOptions { RingSize = 4096, ReceiveBatchSize = 64 });
         INetworkDevice deviceA = _pipeA;
+        if (faults is not null) deviceA = new FaultInjector(deviceA, faults);
         if (pcapPath is not null)
         {
-            Capture = PcapDevice.Create(_pipeA, pcapPath);
+            Capture = PcapDevice.Create(deviceA, pcapPath);
             deviceA = Capture;
         }
         Watcher = new LinkWatcher(deviceA, verbose);
@@ -88,7 +89,7 @@ internal sealed class DemoHosts : IDisposable
 
     public void Dispose()
     {
-        Watcher.Dispose(); // disposes the capture and A's pipe under it
+        Watcher.Dispose(); // disposes the capture, the fault injector and A's pipe under it
         _pipeB.Dispose();
     }
 }

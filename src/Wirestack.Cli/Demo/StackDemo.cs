@@ -20,16 +20,16 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
     private const ushort MulticastPortV6 = 5002;
     private const int PingCount = 4;
     private const int PingDataLength = 56;
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(5);
 
     private readonly List<DemoStep> _steps = [];
     private DemoHosts _hosts = null!;
     private readonly List<TimeSpan> _rtts = [];
     private TransferFigures _transfer;
+    private readonly TimeSpan _stepTimeout = options.StepTimeout ?? TimeSpan.FromSeconds(5);
 
     public int Run()
     {
-        using var hosts = new DemoHosts(options.PcapPath, options.Verbose ? output : null);
+        using var hosts = new DemoHosts(options.PcapPath, options.Verbose ? output : null, options.Faults);
         _hosts = hosts;
         output.WriteLine($"Two stacks on an in-process link: A {DemoHosts.MacA} {DemoHosts.Ipv4A} {DemoHosts.Ipv6A}, B {DemoHosts.MacB} {DemoHosts.Ipv4B} {DemoHosts.Ipv6B}");
         output.WriteLine();
@@ -53,7 +53,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
         // Any packet to B starts the resolution; an echo request is the smallest that B answers.
         a.TrySendIcmpEcho(DemoHosts.Ipv4B, 0xA4, 0, default, DemoHosts.Now);
         bool resolved = _hosts.PollUntil(() => a.Ipv4Neighbors.GetState(DemoHosts.Ipv4B, out _) == NeighborState.Reachable
-            && a.TryDequeueEchoReply(out _), StepTimeout);
+            && a.TryDequeueEchoReply(out _), _stepTimeout);
         var state = a.Ipv4Neighbors.GetState(DemoHosts.Ipv4B, out var mac);
         var learnedState = b.Ipv4Neighbors.GetState(DemoHosts.Ipv4A, out var learned);
         bool ok = resolved && mac == DemoHosts.MacB && learned == DemoHosts.MacA
@@ -72,7 +72,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
         a.TrySendIcmpEcho(DemoHosts.Ipv6B, 0xA6, 0, default, DemoHosts.Now);
         var cache = a.Ipv6Neighbors!;
         bool resolved = _hosts.PollUntil(() => cache.GetState(DemoHosts.Ipv6B, out _) == NeighborState.Reachable
-            && a.TryDequeueEchoReply(out _), StepTimeout);
+            && a.TryDequeueEchoReply(out _), _stepTimeout);
         var state = cache.GetState(DemoHosts.Ipv6B, out var mac);
         long solicitations = a.Counters.NeighborSolicitationsSent - solicitationsBefore;
         long advertisements = b.Counters.NeighborAdvertisementsSent - advertisementsBefore;
@@ -98,7 +98,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
             if (!a.TrySendIcmpEcho(destination, identifier, seq, data, sentAt)) continue;
             EchoReply reply = default;
             bool replied = _hosts.PollUntil(() => a.TryDequeueEchoReply(out reply)
-                && reply.Identifier == identifier && reply.SequenceNumber == seq, StepTimeout);
+                && reply.Identifier == identifier && reply.SequenceNumber == seq, _stepTimeout);
             if (!replied || reply.Source != destination || reply.PayloadLength != PingDataLength) continue;
             var rtt = reply.ReceivedAt - sentAt;
             received++;
@@ -126,7 +126,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
         }
         TcpHandle server = default;
         bool connected = _hosts.PollUntil(() => (server.IsAssigned || b.TryAcceptTcp(listener, out server))
-            && a.GetTcpState(client) == TcpState.Established, StepTimeout);
+            && a.GetTcpState(client) == TcpState.Established, _stepTimeout);
         b.CloseTcpListener(listener, DemoHosts.Now);
         if (!connected)
         {
@@ -212,7 +212,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
         var infoA = a.GetTcpInfo(client);
         a.CloseTcp(client, DemoHosts.Now);
         b.CloseTcp(server, DemoHosts.Now);
-        _hosts.PollUntil(() => a.GetTcpState(client) is TcpState.Closed or TcpState.TimeWait, StepTimeout);
+        _hosts.PollUntil(() => a.GetTcpState(client) is TcpState.Closed or TcpState.TimeWait, _stepTimeout);
 
         var sent = sentHash.GetHashAndReset();
         var got = receivedHash.GetHashAndReset();
@@ -250,7 +250,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
             Record(name, false, "a binding or the join was refused");
             return;
         }
-        bool reported = _hosts.PollUntil(() => (v6 ? watcher.MldReportsSeen : watcher.IgmpReportsSeen) > reportsBefore, StepTimeout);
+        bool reported = _hosts.PollUntil(() => (v6 ? watcher.MldReportsSeen : watcher.IgmpReportsSeen) > reportsBefore, _stepTimeout);
         long reports = (v6 ? watcher.MldReportsSeen : watcher.IgmpReportsSeen) - reportsBefore;
         long sentReports = (v6 ? b.Counters.MldReportsSent : b.Counters.IgmpReportsSent) - sentBefore;
 
@@ -259,7 +259,7 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
         int length = 0;
         IpAddress source = default;
         bool sent = a.TrySendUdp(sender, group, port, message, DemoHosts.Now);
-        bool delivered = sent && _hosts.PollUntil(() => b.TryReceiveUdp(receiver, buffer, out length, out source, out _), StepTimeout);
+        bool delivered = sent && _hosts.PollUntil(() => b.TryReceiveUdp(receiver, buffer, out length, out source, out _), _stepTimeout);
         bool intact = delivered && buffer.AsSpan(0, length).SequenceEqual(message);
         var expectedSource = v6 ? (IpAddress)DemoHosts.Ipv6A : DemoHosts.Ipv4A;
         bool ok = reported && intact && source == expectedSource;
@@ -291,7 +291,9 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
             if (!step.Ok) firstFailed ??= step.Name;
         }
         output.WriteLine(new string('-', 100));
-        output.WriteLine($"{"throughput",-26}{Gbps(_transfer.Bytes, _transfer.Seconds):F2} Gbit/s TCP, both stacks polled on one thread, SHA-256 on both ends included");
+        output.WriteLine(_transfer.Bytes == 0
+            ? $"{"throughput",-26}no TCP transfer took place"
+            : $"{"throughput",-26}{Gbps(_transfer.Bytes, _transfer.Seconds):F2} Gbit/s TCP, both stacks polled on one thread, SHA-256 on both ends included");
         if (_rtts.Count > 0)
         {
             var min = TimeSpan.MaxValue;
@@ -306,7 +308,8 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
             output.WriteLine($"{"ping rtt",-26}min/avg/max {Micro(min)}/{Micro(sum / _rtts.Count)}/{Micro(max)} µs over {_rtts.Count} echoes; TCP smoothed rtt {Micro(_transfer.SmoothedRtt)} µs");
         }
         output.WriteLine($"{"frames on the link",-26}{_hosts.LinkFrames} ({Size(_hosts.LinkBytes)}), {_transfer.Frames} of them in the transfer; pipe drops {_hosts.PipeDrops}");
-        output.WriteLine($"{"allocated per frame",-26}{_transfer.AllocatedPerFrame:F2} bytes in the transfer's steady state (GC.GetAllocatedBytesForCurrentThread)");
+        if (_transfer.Bytes > 0)
+            output.WriteLine($"{"allocated per frame",-26}{_transfer.AllocatedPerFrame:F2} bytes in the transfer's steady state (GC.GetAllocatedBytesForCurrentThread)");
         output.WriteLine($"{"drops at A",-26}{Drops(_hosts.A)}");
         output.WriteLine($"{"drops at B",-26}{Drops(_hosts.B)}");
         if (_hosts.Capture is not null)

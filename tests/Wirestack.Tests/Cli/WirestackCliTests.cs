@@ -91,4 +91,22 @@ public sealed class WirestackCliTests
         Assert.EndsWith("Give a path in an existing directory." + Environment.NewLine, error, StringComparison.Ordinal);
         Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Fact]
+    public void Demo_exits_1_naming_the_first_step_the_stacks_did_not_show()
+    {
+        // Everything A receives is lost: no step can be verified, and the demo must say so rather than assume.
+        var options = new Wirestack.Cli.Demo.DemoOptions(64 * 1024, null, Verbose: false, ShowProgress: false,
+            Faults: new Wirestack.Nic.FaultInjectorOptions { DropProbability = 1, Directions = Wirestack.Nic.FrameDirections.Receive },
+            StepTimeout: TimeSpan.FromMilliseconds(100));
+        var output = new StringWriter();
+
+        int code = new Wirestack.Cli.Demo.StackDemo(options, output).Run();
+
+        string text = output.ToString();
+        Assert.True(code == 1, text);
+        foreach (string step in (string[])["ARP resolution", "NDP resolution", "ping v4", "ping v6", "TCP transfer", "UDP multicast v4", "UDP multicast v6"])
+            Assert.Matches($@"(?m)^{step} +FAILED +\S", text);
+        Assert.EndsWith("demo: FAILED at 'ARP resolution'" + Environment.NewLine, text, StringComparison.Ordinal);
+    }
 }
