@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
+using Wirestack.Benchmarks.ShmTcp;
 using Wirestack.Benchmarks.UdpEcho;
 
 // `devices` runs the device-rate benchmark (frames/s through each NIC device against the kernel);
@@ -7,6 +8,8 @@ using Wirestack.Benchmarks.UdpEcho;
 if (args.Length > 0 && args[0] == "devices") return DeviceRatesCommand.Run(args[1..]);
 // `udp-echo` runs UDP echo between two stacks over the pipe device against the kernel's over loopback.
 if (args.Length > 0 && args[0] == "udp-echo") return UdpEchoCommand.Run(args[1..]);
+// `shm` runs TCP goodput between two processes over the shared-memory pipe against kernel loopback TCP.
+if (args.Length > 0 && args[0] == "shm") return ShmTcpCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

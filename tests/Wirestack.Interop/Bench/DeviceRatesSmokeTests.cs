@@ -121,7 +121,7 @@ public partial class DeviceRatesSmokeTests
         string dll = Path.Combine(output, "Wirestack.Benchmarks.dll");
         // The library is compared with its own copy: when only its implementation changes, the
         // benchmark's dll is rightly not recompiled, but the copy beside it is replaced.
-        bool stale = NewerSources(dll, RepositoryPaths.Combine("bench", "Wirestack.Benchmarks"), RepositoryPaths.Combine("bench", "tools"))
+        bool stale = NewerSources(dll, RepositoryPaths.Combine("bench", "Wirestack.Benchmarks"), RepositoryPaths.Combine("bench", "tools"), RepositoryPaths.Combine("tests", "Wirestack.ShmPeer"))
             || NewerSources(Path.Combine(output, "Wirestack.dll"), RepositoryPaths.Combine("src", "Wirestack"));
         if (stale)
         {
