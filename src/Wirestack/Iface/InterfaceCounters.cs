@@ -74,7 +74,10 @@ public sealed class InterfaceCounters
     /// <summary>Packets that waited for address resolution and were sent once it finished.</summary>
     public long QueuedPacketsSent => Volatile.Read(ref QueuedPacketsSentField);
 
-    /// <summary>UDP datagrams accepted by <see cref="Interface.TrySendUdp"/> (sent or queued for resolution).</summary>
+    /// <summary>
+    /// UDP datagrams accepted by <see cref="Interface.TrySendUdp"/> (sent or queued for resolution); one that waited in
+    /// its binding's send queue counts when it leaves the queue.
+    /// </summary>
     public long UdpDatagramsSent => Volatile.Read(ref UdpDatagramsSentField);
 
     /// <summary>UDP datagrams queued on a binding for <see cref="Interface.TryReceiveUdp"/>.</summary>

@@ -83,7 +83,7 @@ internal sealed class FrameRing
         {
             // A wake between the first look and the reset set the flag before the event: look at it again.
             if (Interlocked.Exchange(ref _wakePending, 0) != 0 || hasWork()) return true;
-            bool woken = _wake.Wait(timeout);
+            bool woken = _wake.Wait(RoundUpToMilliseconds(timeout));
             Interlocked.Exchange(ref _wakePending, 0);
             return woken || hasWork();
         }
@@ -92,6 +92,13 @@ internal sealed class FrameRing
             Volatile.Write(ref _consumerSleeping, 0);
         }
     }
+
+    // The event sleeps in whole milliseconds and truncates: a 400 µs timeout would return at once, and a caller
+    // waiting for a deadline would spin until it passed. Rounding up wakes it at most a millisecond late instead.
+    private static TimeSpan RoundUpToMilliseconds(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero || timeout == Timeout.InfiniteTimeSpan || timeout.Ticks % TimeSpan.TicksPerMillisecond == 0
+            ? timeout
+            : TimeSpan.FromTicks((timeout.Ticks / TimeSpan.TicksPerMillisecond + 1) * TimeSpan.TicksPerMillisecond);
 
     /// <summary>Wakes the consumer from any thread.</summary>
     public void Wake()

@@ -21,9 +21,10 @@ namespace Wirestack.Nic;
 /// </para>
 /// <para>
 /// The XDP program (<c>bpf_redirect_map(&amp;xsks, rx_queue_index, XDP_PASS)</c>, six instructions
-/// loaded with bpf(2)) is attached over rtnetlink when the device opens and detached when it is
-/// disposed; frames of other queues, and every frame while no socket is in the map, go on to the
-/// kernel's stack. A program left attached by a Wirestack process that died is removed at the next
+/// loaded with bpf(2)) is attached over rtnetlink when the first device on an interface opens and
+/// detached when the last one is disposed: devices on different queues of one interface (one socket
+/// per queue, <see cref="XdpDeviceOptions.QueueId"/>) share it. Frames of queues without a device,
+/// and every frame while no socket is in the map, go on to the kernel's stack. A program left attached by a Wirestack process that died is removed at the next
 /// open (<see cref="XdpDeviceOptions.ReplaceStaleProgram"/>). Needs CAP_NET_ADMIN, CAP_NET_RAW and
 /// CAP_BPF (root).
 /// </para>
@@ -31,17 +32,16 @@ namespace Wirestack.Nic;
 public sealed unsafe class XdpDevice : INetworkDevice
 {
     private const int EthernetHeaderLength = 14;
+    private const int StatisticsInterval = 1024;
 
     private readonly int _fd;
-    private readonly int _interfaceIndex;
     private readonly byte* _umem;
     private readonly nuint _umemLength;
     private readonly ulong _chunkMask;
     private readonly int _batchSize;
     private readonly int _maxFrameLength;
-    private readonly uint _attachFlags;
     private readonly int _promiscuousFd;
-    private readonly XdpRedirectProgram _program;
+    private readonly XdpInterfaceProgram _program;
     private readonly ReadinessWaiter _waiter;
 
     private XdpRing _fill;
@@ -67,25 +67,24 @@ public sealed unsafe class XdpDevice : INetworkDevice
     private long _transmitSystemCalls;
     private long _receiveSystemCalls;
     private XdpStatistics _statistics;
+    private int _batchesSinceStatistics;
     private bool _disposed;
 
-    private XdpDevice(string interfaceName, int fd, int interfaceIndex, byte* umem, nuint umemLength, int chunkSize, int mtu,
-        XdpDeviceOptions options, XdpAttachMode attachMode, bool zeroCopy, bool needWakeup, uint attachFlags,
-        int promiscuousFd, XdpRedirectProgram program, XdpRing fill, XdpRing completion, XdpRing rx, XdpRing tx, ulong[] freeTransmit)
+    private XdpDevice(string interfaceName, int fd, byte* umem, nuint umemLength, int chunkSize, int mtu,
+        XdpDeviceOptions options, bool zeroCopy, bool needWakeup,
+        int promiscuousFd, XdpInterfaceProgram program, XdpRing fill, XdpRing completion, XdpRing rx, XdpRing tx, ulong[] freeTransmit)
     {
         InterfaceName = interfaceName;
         QueueId = options.QueueId;
-        AttachMode = attachMode;
+        AttachMode = program.Mode;
         CopyMode = zeroCopy ? XdpCopyMode.ZeroCopy : XdpCopyMode.Copy;
         UsesNeedWakeup = needWakeup;
         _fd = fd;
-        _interfaceIndex = interfaceIndex;
         _umem = umem;
         _umemLength = umemLength;
         _chunkMask = ~(ulong)(chunkSize - 1);
         _batchSize = options.ReceiveBatchSize;
         _maxFrameLength = mtu + DeviceCapabilities.FrameOverhead;
-        _attachFlags = attachFlags;
         _promiscuousFd = promiscuousFd;
         _program = program;
         _fill = fill;
@@ -172,10 +171,8 @@ public sealed unsafe class XdpDevice : INetworkDevice
         byte* umem = null;
         nuint umemLength = 0;
         int promiscuousFd = -1;
-        XdpRedirectProgram? program = null;
+        XdpInterfaceProgram? program = null;
         XdpRing fill = default, completion = default, rx = default, tx = default;
-        bool attached = false;
-        uint attachFlags = 0;
         try
         {
             int interfaceMtu = ReadMtu(interfaceName);
@@ -227,31 +224,25 @@ public sealed unsafe class XdpDevice : INetworkDevice
             var freeTransmit = new ulong[options.RingSize];
             for (int i = 0; i < options.RingSize; i++) freeTransmit[i] = (ulong)(options.RingSize + options.RingSize - 1 - i) * (ulong)chunkSize;
 
-            RemoveStaleProgram(interfaceName, (int)index, options);
-
-            bool zeroCopy = Bind(fd, interfaceName, index, options);
+            program = XdpInterfaceProgram.Acquire(interfaceName, (int)index, options, ownerPid);
+            bool zeroCopy = Bind(fd, interfaceName, index, options, program.Mode);
             bool needWakeup = options.UseNeedWakeup;
-
-            program = XdpRedirectProgram.Load((uint)Math.Max(64, options.QueueId + 1), ownerPid);
-            program.Register((uint)options.QueueId, fd);
-            var attachMode = Attach(interfaceName, (int)index, program.ProgramFd, options.AttachMode, out attachFlags);
-            attached = true;
+            program.Register(options.QueueId, fd);
 
             if (options.Promiscuous) promiscuousFd = HoldPromiscuous(interfaceName, index);
 
-            return new XdpDevice(interfaceName, fd, (int)index, umem, umemLength, chunkSize, mtu, options, attachMode, zeroCopy, needWakeup,
-                attachFlags, promiscuousFd, program, fill, completion, rx, tx, freeTransmit);
+            return new XdpDevice(interfaceName, fd, umem, umemLength, chunkSize, mtu, options, zeroCopy, needWakeup,
+                promiscuousFd, program, fill, completion, rx, tx, freeTransmit);
         }
         catch
         {
-            if (attached) XdpNetlink.SetProgram((int)index, -1, attachFlags, program!.ProgramFd, out _);
+            program?.Release();
             if (promiscuousFd >= 0) LinuxNative.Close(promiscuousFd);
             fill.Unmap();
             completion.Unmap();
             rx.Unmap();
             tx.Unmap();
             LinuxNative.Close(fd);
-            program?.Dispose();
             if (umem != null) LinuxNative.Munmap(umem, umemLength);
             throw;
         }
@@ -299,6 +290,9 @@ public sealed unsafe class XdpDevice : INetworkDevice
         }
         _rx.Consume(take);
         if (recycled) _fill.Submit();
+        // The kernel's drop counts come by getsockopt; under steady load there is no idle wait to
+        // read them in, so read them every so many batches too.
+        if (++_batchesSinceStatistics == StatisticsInterval) CollectKernelDrops();
         return _lentCount;
     }
 
@@ -336,7 +330,9 @@ public sealed unsafe class XdpDevice : INetworkDevice
         if (_slotLent)
             throw new InvalidOperationException("A transmit slot is already lent; commit it with CommitTransmit before asking for another.");
         if (_freeTransmitCount == 0) ReclaimCompleted();
-        if (_freeTransmitCount == 0 || _tx.Free == 0)
+        // No need to look at the transmit ring's room: a descriptor in it holds a chunk that has not
+        // completed yet, so while a chunk is free the ring has room for it.
+        if (_freeTransmitCount == 0)
         {
             slot = default;
             return false;
@@ -414,15 +410,13 @@ public sealed unsafe class XdpDevice : INetworkDevice
         if (_disposed) return;
         _disposed = true;
         CollectKernelDrops();
-        // Only our own program: REPLACE with the expected fd leaves a program someone attached since alone.
-        XdpNetlink.SetProgram(_interfaceIndex, -1, _attachFlags, _program.ProgramFd, out _);
+        _program.Release();
         if (_promiscuousFd >= 0) LinuxNative.Close(_promiscuousFd);
         _fill.Unmap();
         _completion.Unmap();
         _rx.Unmap();
         _tx.Unmap();
         LinuxNative.Close(_fd);
-        _program.Dispose();
         LinuxNative.Munmap(_umem, _umemLength);
         _waiter.Dispose();
     }
@@ -462,57 +456,26 @@ public sealed unsafe class XdpDevice : INetworkDevice
     {
         XdpStatistics now;
         uint size = (uint)sizeof(XdpStatistics);
+        _batchesSinceStatistics = 0;
         if (LinuxNative.GetSockOpt(_fd, SOL_XDP, XDP_STATISTICS, &now, &size) != 0) return;
         Counters.ReceiveDroppedField += (long)(now.RxDropped - _statistics.RxDropped + now.RxRingFull - _statistics.RxRingFull);
         Counters.TransmitDroppedField += (long)(now.TxInvalidDescriptors - _statistics.TxInvalidDescriptors);
         _statistics = now;
     }
 
-    private static void RemoveStaleProgram(string interfaceName, int index, XdpDeviceOptions options)
-    {
-        if (!XdpNetlink.Query(index, out var attachment, out int errno))
-            throw SetupRefused($"reading the XDP state of '{interfaceName}' (RTM_GETLINK)", errno, "");
-        if (!attachment.Any) return;
-        if (attachment.Offloaded)
-            throw new IOException($"'{interfaceName}' has an XDP program offloaded to the hardware; detach it first (ip link set dev {interfaceName} xdpoffload off).");
-        RemoveStaleProgram(interfaceName, index, attachment.DriverProgramId, XdpNetlink.XDP_FLAGS_DRV_MODE, "xdpdrv", options);
-        RemoveStaleProgram(interfaceName, index, attachment.GenericProgramId, XdpNetlink.XDP_FLAGS_SKB_MODE, "xdpgeneric", options);
-    }
-
-    private static void RemoveStaleProgram(string interfaceName, int index, uint programId, uint modeFlag, string modeName, XdpDeviceOptions options)
-    {
-        if (programId == 0) return;
-        bool ours = XdpRedirectProgram.IsOurs(programId, out int programFd, out string name, out int owner);
-        try
-        {
-            string what = name.Length == 0 ? $"program id {programId}" : $"program '{name}' (id {programId})";
-            if (!ours)
-                throw new IOException($"'{interfaceName}' already has an XDP {what} attached ({modeName}), not Wirestack's: detach it (ip link set dev {interfaceName} {modeName} off) or open another interface.");
-            if (XdpRedirectProgram.IsAlive(owner))
-                throw new IOException($"'{interfaceName}' already has Wirestack's XDP {what} attached ({modeName}) by process {owner}, which still runs: one XdpDevice per interface; dispose the other first.");
-            if (!options.ReplaceStaleProgram)
-                throw new IOException($"'{interfaceName}' still has Wirestack's XDP {what} attached ({modeName}) by process {(owner == 0 ? "unknown" : owner.ToString(System.Globalization.CultureInfo.InvariantCulture))}, which has exited: set XdpDeviceOptions.ReplaceStaleProgram, or detach it (ip link set dev {interfaceName} {modeName} off).");
-            int errno = XdpNetlink.SetProgram(index, -1, modeFlag, programFd, out string explanation);
-            if (errno != 0)
-                throw SetupRefused($"detaching the stale XDP {what} from '{interfaceName}'", errno, explanation.Length == 0 ? "" : $" ({explanation})");
-        }
-        finally
-        {
-            if (programFd >= 0) LinuxNative.Close(programFd);
-        }
-    }
-
     // Binds the socket to the queue; returns whether it is zero-copy.
-    private static bool Bind(int fd, string interfaceName, uint index, XdpDeviceOptions options)
+    private static bool Bind(int fd, string interfaceName, uint index, XdpDeviceOptions options, XdpAttachMode programMode)
     {
         ushort wakeup = options.UseNeedWakeup ? XDP_USE_NEED_WAKEUP : (ushort)0;
-        // Zero-copy means the driver's own XDP path; a generic program would copy anyway.
-        bool tryZeroCopy = options.CopyMode == XdpCopyMode.ZeroCopy || (options.CopyMode == XdpCopyMode.Auto && options.AttachMode != XdpAttachMode.Generic);
-        if (tryZeroCopy)
+        // Zero-copy means the driver's own XDP path; behind a generic program frames are copied anyway.
+        if (options.CopyMode == XdpCopyMode.ZeroCopy && programMode != XdpAttachMode.Native)
+            throw new IOException($"Zero-copy needs the XDP program in native mode, and the driver of '{interfaceName}' only took it in generic mode: use XdpCopyMode.Copy or Auto.");
+        if (options.CopyMode != XdpCopyMode.Copy && programMode == XdpAttachMode.Native)
         {
             int errno = BindOnce(fd, index, (uint)options.QueueId, (ushort)(XDP_ZEROCOPY | wakeup));
             if (errno == 0) return true;
-            if (options.CopyMode == XdpCopyMode.ZeroCopy || errno is not (EOPNOTSUPP or LinuxNative.EINVAL or EBUSY))
+            // EOPNOTSUPP (or EINVAL on older kernels): this driver has no zero-copy; fall back to copying.
+            if (options.CopyMode == XdpCopyMode.ZeroCopy || errno is not (EOPNOTSUPP or LinuxNative.EINVAL))
                 throw BindRefused(interfaceName, options, errno, " in zero-copy mode");
         }
         int copyErrno = BindOnce(fd, index, (uint)options.QueueId, (ushort)(XDP_COPY | wakeup));
@@ -520,10 +483,18 @@ public sealed unsafe class XdpDevice : INetworkDevice
         return false;
     }
 
+    // The kernel frees a closed socket's hold on its queue in a work item, after close(2) returns:
+    // a device reopened on the queue it just left may find it busy for a moment, so EBUSY is retried
+    // for a short while before it is taken to mean another socket holds the queue.
     private static int BindOnce(int fd, uint index, uint queue, ushort flags)
     {
         var address = new SockaddrXdp { Family = AF_XDP, Flags = flags, InterfaceIndex = index, QueueId = queue };
-        return LinuxNative.Bind(fd, &address, (uint)sizeof(SockaddrXdp)) == 0 ? 0 : LinuxNative.LastError;
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; Thread.Sleep(5))
+        {
+            if (LinuxNative.Bind(fd, &address, (uint)sizeof(SockaddrXdp)) == 0) return 0;
+            int errno = LinuxNative.LastError;
+            if (errno != EBUSY || waited.Elapsed > TimeSpan.FromMilliseconds(500)) return errno;
+        }
     }
 
     private static Exception BindRefused(string interfaceName, XdpDeviceOptions options, int errno, string mode)
@@ -537,35 +508,6 @@ public sealed unsafe class XdpDevice : INetworkDevice
             LinuxNative.ENODEV or ENXIO => new IOException($"no interface '{interfaceName}': it went away while opening ({LinuxNative.Describe(errno)})."),
             _ => SetupRefused(step, errno, ""),
         };
-    }
-
-    private static XdpAttachMode Attach(string interfaceName, int index, int programFd, XdpAttachMode mode, out uint flags)
-    {
-        string explanation = "";
-        int errno;
-        if (mode != XdpAttachMode.Generic)
-        {
-            flags = XdpNetlink.XDP_FLAGS_UPDATE_IF_NOEXIST | XdpNetlink.XDP_FLAGS_DRV_MODE;
-            errno = XdpNetlink.SetProgram(index, programFd, flags, -1, out explanation);
-            if (errno == 0) return XdpAttachMode.Native;
-            if (mode == XdpAttachMode.Native || errno is EBUSY or EEXIST)
-                throw AttachRefused(interfaceName, errno, explanation, "native (driver) mode", mode == XdpAttachMode.Native);
-        }
-        flags = XdpNetlink.XDP_FLAGS_UPDATE_IF_NOEXIST | XdpNetlink.XDP_FLAGS_SKB_MODE;
-        errno = XdpNetlink.SetProgram(index, programFd, flags, -1, out string generic);
-        if (errno == 0) return XdpAttachMode.Generic;
-        throw AttachRefused(interfaceName, errno, generic.Length > 0 ? generic : explanation, "generic (SKB) mode", false);
-    }
-
-    private static Exception AttachRefused(string interfaceName, int errno, string explanation, string mode, bool suggestGeneric)
-    {
-        string kernel = explanation.Length == 0 ? "" : $"; the kernel said: {explanation}";
-        if (errno is LinuxNative.EPERM or LinuxNative.EACCES)
-            return new UnauthorizedAccessException($"Attaching an XDP program to '{interfaceName}' needs CAP_NET_ADMIN: run as root or grant it ({LinuxNative.Describe(errno)}{kernel}).");
-        if (errno is EBUSY or EEXIST)
-            return new IOException($"'{interfaceName}' already has an XDP program attached (attaching in {mode}: {LinuxNative.Describe(errno)}{kernel}): detach it (ip link set dev {interfaceName} xdp off) or open another interface.");
-        string hint = suggestGeneric ? " Use XdpAttachMode.Generic (or Auto) on a driver without native XDP." : "";
-        return new IOException($"Attaching the XDP program to '{interfaceName}' in {mode} was refused with {LinuxNative.Describe(errno)}{kernel}.{hint}");
     }
 
     // A packet socket that receives nothing (protocol 0) but holds a promiscuous membership: the

@@ -13,7 +13,7 @@ public interface IUdpSocket : IDisposable
     IpEndpoint LocalEndPoint { get; }
 
     /// <summary>Binds to a local address (or 0.0.0.0 / :: for all) and port (0 for an ephemeral one).</summary>
-    void Bind(IpEndpoint localEndPoint);
+    void Bind(IpEndpoint localEndPoint, UdpSocketFlags flags = UdpSocketFlags.None);
 
     /// <summary>Queues a datagram (binding an ephemeral port first if needed).</summary>
     ValueTask<int> SendToAsync(ReadOnlyMemory<byte> data, IpEndpoint remoteEndPoint, CancellationToken cancellationToken = default);

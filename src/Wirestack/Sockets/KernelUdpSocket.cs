@@ -17,10 +17,15 @@ internal sealed class KernelUdpSocket(IPAddress? multicastInterface) : IUdpSocke
     public IpEndpoint LocalEndPoint =>
         _socket?.LocalEndPoint is IPEndPoint local ? IpEndpoint.FromIPEndPoint(local) : default;
 
-    public void Bind(IpEndpoint localEndPoint)
+    public void Bind(IpEndpoint localEndPoint, UdpSocketFlags flags = UdpSocketFlags.None)
     {
         var socket = SocketFor(localEndPoint.Address, binding: true);
-        Translate(() => socket.Bind(localEndPoint.ToIPEndPoint()), $"Binding to {localEndPoint}");
+        Translate(() =>
+        {
+            if ((flags & UdpSocketFlags.ReuseAddress) != 0) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if ((flags & UdpSocketFlags.AllowBroadcast) != 0) socket.EnableBroadcast = true;
+            socket.Bind(localEndPoint.ToIPEndPoint());
+        }, $"Binding to {localEndPoint}");
     }
 
     public async ValueTask<int> SendToAsync(ReadOnlyMemory<byte> data, IpEndpoint remoteEndPoint, CancellationToken cancellationToken = default)

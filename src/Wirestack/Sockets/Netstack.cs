@@ -29,11 +29,10 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly NetstackOptions _options;
     private readonly Channel<NetstackCommand> _commands = Channel.CreateUnbounded<NetstackCommand>(new UnboundedChannelOptions { SingleReader = true });
-    // Stack-thread state: the bound sockets, the pings in flight, the scratch a datagram crosses from interface to ring.
+    // Stack-thread state: the bound sockets and the pings in flight.
     private readonly UdpSocket?[] _sockets;
     private int _socketCount;
     private readonly List<PingCommand> _pings = [];
-    private readonly byte[] _datagramScratch = new byte[NetstackOptions.MaxUdpPayload];
     private readonly byte[] _pingPayload = new byte[NetstackOptions.MaxUdpPayload];
     private readonly Lock _manualLock = new();
     private readonly Thread? _thread;
@@ -172,6 +171,9 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
     }
 
     internal TimeProvider Time => _time;
+
+    /// <summary>Pings the stack thread still tracks (stack thread or manual poller only).</summary>
+    internal int PendingPings => _pings.Count;
 
     /// <summary>How many times the stack has run its loop (commands, rings, poll): shows that an idle stack sleeps.</summary>
     internal long Iterations => Interlocked.Read(ref _iterations);
@@ -344,7 +346,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
             if (length > ring.MaxDatagramLength)
             {
                 // Larger than the socket ring ever holds: counted, never delivered.
-                _interface.TryReceiveUdp(socket.Handle, _datagramScratch, out _, out _, out _);
+                _interface.TryReceiveUdp(socket.Handle, Span<byte>.Empty, out _, out _, out _); // an empty buffer discards it
                 socket.CountReceiveDropped();
                 continue;
             }
@@ -353,8 +355,10 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
                 // The application is behind: the datagrams wait in the binding until it reads (it rings us then).
                 if (!socket.MarkReceiveStalled(length)) break;
             }
-            _interface.TryReceiveUdp(socket.Handle, _datagramScratch, out int copied, out var source, out ushort port);
-            ring.TryWrite(new IpEndpoint(source, port), _datagramScratch.AsSpan(0, copied));
+            // Straight from the binding's ring into the socket's: one copy.
+            ring.TryBeginWrite(length, out var slot);
+            _interface.TryReceiveUdp(socket.Handle, slot, out int copied, out var source, out ushort port);
+            ring.CommitWrite(new IpEndpoint(source, port), copied);
             delivered = true;
         }
         if (delivered) socket.ReceiveData.Ring();

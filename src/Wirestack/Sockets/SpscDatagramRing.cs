@@ -21,6 +21,8 @@ internal sealed class SpscDatagramRing
     private readonly byte[] _buffer;
     private readonly int _capacity;
     private Positions _positions;
+    // Producer only: where the record lent by TryBeginWrite starts (after any skip it needed).
+    private long _reservedTail;
 
     /// <summary>Makes a ring of <paramref name="capacity"/> bytes (a multiple of 8, at least 64).</summary>
     public SpscDatagramRing(int capacity)
@@ -53,24 +55,50 @@ internal sealed class SpscDatagramRing
     /// <summary>Producer: queues one datagram. False when it does not fit now (or ever: see <see cref="MaxDatagramLength"/>).</summary>
     public bool TryWrite(IpEndpoint remote, ReadOnlySpan<byte> payload)
     {
-        if (!CanWrite(payload.Length)) return false;
+        if (!TryBeginWrite(payload.Length, out var slot)) return false;
+        payload.CopyTo(slot);
+        CommitWrite(remote, payload.Length);
+        return true;
+    }
+
+    /// <summary>
+    /// Producer: lends room for a payload of up to <paramref name="maxLength"/> bytes to write in place (so a datagram
+    /// is copied into the ring once); <see cref="CommitWrite"/> publishes it. False when it does not fit now.
+    /// </summary>
+    public bool TryBeginWrite(int maxLength, out Span<byte> payload)
+    {
+        if (!CanWrite(maxLength))
+        {
+            payload = default;
+            return false;
+        }
         long tail = _positions.Tail;
         int offset = (int)(tail % _capacity);
-        int needed = RecordLength(payload.Length);
-        if (needed > _capacity - offset)
+        if (RecordLength(maxLength) > _capacity - offset)
         {
-            // Straddles the end: mark the rest of the array as skipped and start at the front.
+            // Straddles the end: mark the rest of the array as skipped and start at the front. The consumer cannot
+            // see the marker before the commit moves the tail past it.
             Unsafe.WriteUnaligned(ref _buffer[offset], SkipMarker);
-            tail += _capacity - offset;
+            _reservedTail = tail + _capacity - offset;
             offset = 0;
         }
+        else
+        {
+            _reservedTail = tail;
+        }
+        payload = _buffer.AsSpan(offset + HeaderLength, maxLength);
+        return true;
+    }
+
+    /// <summary>Producer: publishes the datagram written into the room lent by <see cref="TryBeginWrite"/>.</summary>
+    public void CommitWrite(IpEndpoint remote, int length)
+    {
+        int offset = (int)(_reservedTail % _capacity);
         ref byte record = ref _buffer[offset];
-        Unsafe.WriteUnaligned(ref record, payload.Length);
+        Unsafe.WriteUnaligned(ref record, length);
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref record, 4), remote.Port);
         remote.Address.AsIpv6.WriteTo(_buffer.AsSpan(offset + 8, 16));
-        payload.CopyTo(_buffer.AsSpan(offset + HeaderLength));
-        Volatile.Write(ref _positions.Tail, tail + needed);
-        return true;
+        Volatile.Write(ref _positions.Tail, _reservedTail + RecordLength(length));
     }
 
     /// <summary>Consumer: the oldest datagram, read in place; valid until <see cref="Advance"/>.</summary>

@@ -81,13 +81,26 @@ public sealed class UdpSocket : IUdpSocket
     /// (bound already), <see cref="WirestackErrorCode.Closed"/>, or <see cref="WirestackErrorCode.TimedOut"/> after
     /// <see cref="NetstackOptions.ControlTimeout"/>.
     /// </exception>
-    public void Bind(IpEndpoint localEndPoint) => _stack.Wait(StartBind(localEndPoint), $"Binding to {localEndPoint}");
+    /// <param name="localEndPoint">The address and port.</param>
+    /// <param name="flags">
+    /// Binding options; anything but <see cref="UdpSocketFlags.None"/> throws <see cref="WirestackErrorCode.NotSupported"/>
+    /// until the interface's per-binding flags are wired in.
+    /// </param>
+    public void Bind(IpEndpoint localEndPoint, UdpSocketFlags flags = UdpSocketFlags.None) =>
+        _stack.Wait(StartBind(localEndPoint, flags), $"Binding to {localEndPoint}");
 
     /// <inheritdoc cref="Bind"/>
     /// <param name="localEndPoint">The address and port.</param>
     /// <param name="cancellationToken">Stops waiting for the bind (the socket may still end up bound).</param>
-    public async ValueTask BindAsync(IpEndpoint localEndPoint, CancellationToken cancellationToken = default) =>
-        await StartBind(localEndPoint).WaitAsync(cancellationToken).ConfigureAwait(false);
+    public ValueTask BindAsync(IpEndpoint localEndPoint, CancellationToken cancellationToken = default) =>
+        BindAsync(localEndPoint, UdpSocketFlags.None, cancellationToken);
+
+    /// <inheritdoc cref="Bind"/>
+    /// <param name="localEndPoint">The address and port.</param>
+    /// <param name="flags">Binding options (see <see cref="Bind"/>).</param>
+    /// <param name="cancellationToken">Stops waiting for the bind (the socket may still end up bound).</param>
+    public async ValueTask BindAsync(IpEndpoint localEndPoint, UdpSocketFlags flags, CancellationToken cancellationToken = default) =>
+        await StartBind(localEndPoint, flags).WaitAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Queues a datagram to <paramref name="remoteEndPoint"/> and returns once it is in the send ring (waiting for
@@ -105,7 +118,9 @@ public sealed class UdpSocket : IUdpSocket
     {
         ValidateSend(data.Length, remoteEndPoint);
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
-        if (Volatile.Read(ref _state) != Bound) return SendUnboundAsync(data, remoteEndPoint, cancellationToken);
+        int state = Volatile.Read(ref _state);
+        if (state == Closed) throw ClosedSocketException();
+        if (state != Bound) return SendUnboundAsync(data, remoteEndPoint, cancellationToken);
         if (TryEnqueueSend(data.Span, remoteEndPoint)) return new ValueTask<int>(data.Length);
         return SendWhenRoomAsync(data, remoteEndPoint, cancellationToken);
     }
@@ -257,8 +272,10 @@ public sealed class UdpSocket : IUdpSocket
         return ReceiveRing.CanWrite(length);
     }
 
-    private Task<IpEndpoint> StartBind(IpEndpoint localEndPoint)
+    private Task<IpEndpoint> StartBind(IpEndpoint localEndPoint, UdpSocketFlags flags)
     {
+        if (flags != UdpSocketFlags.None)
+            throw new WirestackException(WirestackErrorCode.NotSupported, $"Binding with {flags} is not wired into the Wirestack stack yet: it arrives with the interface's per-binding flags. Use KernelNetwork meanwhile.");
         int previous = Interlocked.CompareExchange(ref _state, Binding, Unbound);
         if (previous == Closed) throw ClosedSocketException();
         if (previous != Unbound)
@@ -277,40 +294,83 @@ public sealed class UdpSocket : IUdpSocket
         return _binding;
     }
 
-    // An unbound socket binds an ephemeral port on its first send, as a kernel socket does.
+    // An unbound socket binds an ephemeral port on its first send, as a kernel socket does; a send racing another
+    // thread's bind waits for that bind (and binds itself if that one failed).
     private void EnsureBound()
     {
-        int state = Volatile.Read(ref _state);
-        if (state == Closed) throw ClosedSocketException();
-        if (state == Unbound)
+        while (true)
         {
-            try
+            switch (Volatile.Read(ref _state))
             {
-                Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
-                return;
-            }
-            catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.InvalidState)
-            {
-                // Another thread's send is binding it: wait for that one below.
+                case Bound:
+                    return;
+                case Closed:
+                    throw ClosedSocketException();
+                case Unbound:
+                    try
+                    {
+                        Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
+                        return;
+                    }
+                    catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.InvalidState)
+                    {
+                        break; // another thread got there first
+                    }
+                default:
+                    if (_binding is { } binding)
+                    {
+                        try
+                        {
+                            _stack.Wait(binding, "Binding for the first send");
+                        }
+                        catch (WirestackException e) when (e.ErrorCode != WirestackErrorCode.TimedOut)
+                        {
+                            // That bind failed; look at the state again.
+                        }
+                    }
+                    else
+                    {
+                        Thread.Yield();
+                    }
+                    break;
             }
         }
-        if (_binding is { } binding) _stack.Wait(binding, "Binding for the first send");
     }
 
     private async ValueTask<int> SendUnboundAsync(ReadOnlyMemory<byte> data, IpEndpoint remoteEndPoint, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _state) == Unbound)
+        while (true)
         {
-            try
+            int state = Volatile.Read(ref _state);
+            if (state == Bound) break;
+            if (state == Closed) throw ClosedSocketException();
+            if (state == Unbound)
             {
-                await BindAsync(new IpEndpoint(IpAddress.AnyIpv4, 0), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await BindAsync(new IpEndpoint(IpAddress.AnyIpv4, 0), cancellationToken).ConfigureAwait(false);
+                }
+                catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.InvalidState)
+                {
+                    // Another sender is binding it.
+                }
             }
-            catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.InvalidState)
+            else if (_binding is { } binding)
             {
-                // Bound by another sender meanwhile.
+                try
+                {
+                    await binding.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (WirestackException)
+                {
+                    // That bind failed; look at the state again.
+                }
+            }
+            else
+            {
+                await Task.Yield();
             }
         }
-        if (Volatile.Read(ref _state) == Binding && _binding is { } binding) await binding.WaitAsync(cancellationToken).ConfigureAwait(false);
         return await SendToAsync(data, remoteEndPoint, cancellationToken).ConfigureAwait(false);
     }
 

@@ -5,7 +5,7 @@ namespace Wirestack.Tcp;
 /// <summary>
 /// The sender's SACK scoreboard of RFC 6675: which bytes above SND.UNA the peer reported holding, and from that
 /// which are lost (IsLost), how many bytes are in the network (SetPipe) and what to send next in loss recovery
-/// (NextSeg). Holds a bounded number of ranges, preallocated; nothing allocates after construction.
+/// (NextSeg, rules 1 to 4). Holds a bounded number of ranges, preallocated; nothing allocates after construction.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -200,6 +200,46 @@ public sealed class SackScoreboard
         return false;
     }
 
+    /// <summary>
+    /// RFC 6675 NextSeg rule 4, the rescue retransmission: once per recovery, when rules 1 to 3 found nothing and the
+    /// cumulative ACK has passed <paramref name="rescueRxt"/>, resend up to <paramref name="mss"/> bytes ending at the
+    /// highest unSACKed byte, so a lost tail does not wait for the retransmission timer. HighRxt is not moved.
+    /// </summary>
+    /// <param name="sndUna">SND.UNA.</param>
+    /// <param name="sndNxt">SND.NXT.</param>
+    /// <param name="mss">The sender's MSS.</param>
+    /// <param name="rescueRxt">RescueRxt, one past its byte like highRxt: set it to the end of the first retransmission on
+    /// entering recovery (RFC 6675 section 5, step 4.3); a rescue sets it to <paramref name="recoveryPoint"/>.</param>
+    /// <param name="recoveryPoint">SND.NXT when recovery began.</param>
+    /// <param name="start">The first byte to resend.</param>
+    /// <param name="length">How many bytes to resend.</param>
+    /// <returns>False when no rescue is due.</returns>
+    public bool TryRescueSegment(TcpSeqNumber sndUna, TcpSeqNumber sndNxt, int mss, ref TcpSeqNumber rescueRxt, TcpSeqNumber recoveryPoint, out TcpSeqNumber start, out int length)
+    {
+        start = default;
+        length = 0;
+        if (sndUna <= rescueRxt || sndNxt <= sndUna) return false;
+        // The last hole: above the highest range if it stops short of SND.NXT, else below it.
+        var holeEnd = sndNxt;
+        var holeStart = sndUna;
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            var r = _ranges[i];
+            if (r.Left >= holeEnd) continue;
+            if (r.Right < holeEnd)
+            {
+                holeStart = TcpSeqNumber.Max(r.Right, sndUna);
+                break;
+            }
+            holeEnd = r.Left;
+        }
+        if (holeEnd <= holeStart) return false; // everything outstanding is SACKed
+        start = TcpSeqNumber.Max(holeStart, holeEnd - mss);
+        length = holeEnd - start;
+        rescueRxt = recoveryPoint;
+        return true;
+    }
+
     /// <summary>Every unSACKed byte below the returned number is lost by <see cref="IsLost"/>, every one at or above it is not.</summary>
     private TcpSeqNumber LostBoundary(TcpSeqNumber sndUna, int mss)
     {
@@ -235,21 +275,30 @@ public sealed class SackScoreboard
     {
         _una = cumulativeAck;
         int drop = 0;
-        while (drop < _count && _ranges[drop].Right <= cumulativeAck) drop++;
+        while (drop < _count && _ranges[drop].Right <= cumulativeAck)
+        {
+            _sackedBytes -= _ranges[drop].Right - _ranges[drop].Left;
+            drop++;
+        }
         if (drop > 0)
         {
             _ranges.AsSpan(drop, _count - drop).CopyTo(_ranges);
             _count -= drop;
         }
-        if (_count > 0 && _ranges[0].Left < cumulativeAck) _ranges[0] = _ranges[0] with { Left = cumulativeAck };
-        Recount();
+        if (_count > 0 && _ranges[0].Left < cumulativeAck)
+        {
+            _sackedBytes -= cumulativeAck - _ranges[0].Left;
+            _ranges[0] = _ranges[0] with { Left = cumulativeAck };
+        }
     }
 
     private void Insert(TcpSeqNumber left, TcpSeqNumber right)
     {
-        // i: the first range that touches or follows [left, right); j: the last range that touches or precedes it.
-        int i = 0;
-        while (i < _count && _ranges[i].Right < left) i++;
+        // New information mostly arrives at the top, so search from there. i: the first range that touches or
+        // follows [left, right); j: the last range that touches or precedes it.
+        int i = _count;
+        while (i > 0 && _ranges[i - 1].Right >= left) i--;
+        if (i < _count && _ranges[i].Left <= left && _ranges[i].Right >= right) return; // nothing new (a repeat)
         int j = i;
         while (j < _count && _ranges[j].Left <= right) j++;
         j--;
@@ -259,14 +308,18 @@ public sealed class SackScoreboard
             {
                 if (i == _count) return; // full, and the new block would be the highest: forget it
                 _count--;                // full: forget the highest range to make room
+                _sackedBytes -= _ranges[_count].Right - _ranges[_count].Left;
             }
             _ranges.AsSpan(i, _count - i).CopyTo(_ranges.AsSpan(i + 1));
             _ranges[i] = new TcpSackBlock(left, right);
             _count++;
+            _sackedBytes += right - left;
         }
         else
         {
             var merged = new TcpSackBlock(TcpSeqNumber.Min(left, _ranges[i].Left), TcpSeqNumber.Max(right, _ranges[j].Right));
+            for (int k = i; k <= j; k++) _sackedBytes -= _ranges[k].Right - _ranges[k].Left;
+            _sackedBytes += merged.Right - merged.Left;
             _ranges[i] = merged;
             int removed = j - i;
             if (removed > 0)
@@ -275,13 +328,5 @@ public sealed class SackScoreboard
                 _count -= removed;
             }
         }
-        Recount();
-    }
-
-    private void Recount()
-    {
-        long total = 0;
-        for (int i = 0; i < _count; i++) total += _ranges[i].Right - _ranges[i].Left;
-        _sackedBytes = (int)Math.Min(total, int.MaxValue);
     }
 }

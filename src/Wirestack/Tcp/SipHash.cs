@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Wirestack.Tcp;
 
@@ -57,6 +58,7 @@ public static class SipHash
         return v0 ^ v1 ^ v2 ^ v3;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Round(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3)
     {
         v0 += v1;

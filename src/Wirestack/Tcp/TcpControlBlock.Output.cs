@@ -152,6 +152,7 @@ internal sealed partial class TcpControlBlock
 
     private void SendChallengeAck(Instant now)
     {
+        if (!_stack.TryTakeChallengeAck(now)) return;
         _stack.Counters.ChallengeAcksSentField++;
         _ackNow = true;
         if (_state == TcpState.TimeWait) SendAck(now);

@@ -196,6 +196,31 @@ internal sealed partial class TcpControlBlock
         Output(now);
     }
 
+    /// <summary>
+    /// Opens straight into ESTABLISHED from the ACK that returned a valid SYN cookie (the SYN-ACK's ISN was the cookie,
+    /// so SND.UNA is the ACK's acknowledgment number); no window scaling, timestamps or SACK.
+    /// </summary>
+    public void AcceptCookie(in TcpConnectionKey key, in TcpRepr ack, int mss, int listener, Instant now)
+    {
+        var iss = ack.AcknowledgmentNumber - 1;
+        Reset(key, iss, now);
+        Listener = listener;
+        _irs = ack.SequenceNumber - 1;
+        _rcvNxt = ack.SequenceNumber;
+        _rcvAdvertisedEdge = _rcvNxt + Math.Min(_receive!.Window, ushort.MaxValue);
+        _lastAckSent = _rcvNxt;
+        _peerMss = mss;
+        _sndUna = _sndNxt = _sndMax = ack.AcknowledgmentNumber;
+        _sendBase = _sndUna;
+        _sndWnd = ack.WindowSize;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = ack.SequenceNumber;
+        _sndWl2 = ack.AcknowledgmentNumber;
+        _state = TcpState.Established;
+        _congestion!.Initialize(EffectiveMss(now), now);
+        _stack.OnEstablished(this);
+    }
+
     /// <summary>Frees the slot (the stack calls this once the connection is CLOSED and released by the application).</summary>
     public void Release()
     {

@@ -19,6 +19,9 @@ public sealed class TcpCounters
     internal long ZeroWindowProbesSentField;
     internal long KeepAliveProbesSentField;
     internal long OutOfOrderSegmentsField;
+    internal long SynCookiesSentField;
+    internal long ChallengeAcksSuppressedField;
+    internal long SynCookiesAcceptedField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -44,6 +47,9 @@ public sealed class TcpCounters
     /// <summary>Challenge acknowledgments sent (RFC 5961) for in-window RSTs and SYNs and for ACKs outside the acceptable range.</summary>
     public long ChallengeAcksSent => Volatile.Read(ref ChallengeAcksSentField);
 
+    /// <summary>Challenge acknowledgments not sent because the per-second limit was reached (RFC 5961 section 7).</summary>
+    public long ChallengeAcksSuppressed => Volatile.Read(ref ChallengeAcksSuppressedField);
+
     /// <summary>Connections opened actively.</summary>
     public long ConnectionsOpened => Volatile.Read(ref ConnectionsOpenedField);
 
@@ -55,6 +61,12 @@ public sealed class TcpCounters
 
     /// <summary>Keep-alive probes sent.</summary>
     public long KeepAliveProbesSent => Volatile.Read(ref KeepAliveProbesSentField);
+
+    /// <summary>SYN-ACKs sent with a SYN cookie because a listener's SYN queue was full.</summary>
+    public long SynCookiesSent => Volatile.Read(ref SynCookiesSentField);
+
+    /// <summary>Connections opened from a returning ACK with a valid SYN cookie.</summary>
+    public long SynCookiesAccepted => Volatile.Read(ref SynCookiesAcceptedField);
 
     /// <summary>Data segments that arrived beyond a gap.</summary>
     public long OutOfOrderSegments => Volatile.Read(ref OutOfOrderSegmentsField);

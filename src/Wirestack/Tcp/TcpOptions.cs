@@ -60,8 +60,11 @@ public sealed record TcpOptions
     /// <summary>How long a connection closed by the application may wait in FIN-WAIT-2 for the peer's FIN. Default 60 s, as Linux.</summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The congestion control algorithm. Default NewReno.</summary>
-    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.NewReno;
+    /// <summary>The congestion control algorithm (the control block does NewReno fast recovery around either). Default CUBIC, as Linux.</summary>
+    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+
+    /// <summary>The most challenge ACKs (RFC 5961) the stack sends per second, across all connections. Default 1000.</summary>
+    public int ChallengeAckLimit { get; init; } = 1000;
 
     /// <summary>Whether to offer window scaling (RFC 7323). Default true.</summary>
     public bool WindowScaling { get; init; } = true;
@@ -96,6 +99,8 @@ public sealed record TcpOptions
             throw new ArgumentOutOfRangeException(nameof(QuickAckSegments), QuickAckSegments, "TcpOptions.QuickAckSegments must not be negative.");
         if (KeepAliveIdle <= TimeSpan.Zero || KeepAliveInterval <= TimeSpan.Zero || KeepAliveProbes < 1)
             throw new ArgumentException("TcpOptions keep-alive idle time and interval must be positive and KeepAliveProbes at least 1.", nameof(KeepAliveProbes));
+        if (ChallengeAckLimit < 0)
+            throw new ArgumentOutOfRangeException(nameof(ChallengeAckLimit), ChallengeAckLimit, "TcpOptions.ChallengeAckLimit must not be negative.");
         if (UserTimeout <= TimeSpan.Zero || FinWait2Timeout <= TimeSpan.Zero)
             throw new ArgumentException("TcpOptions.UserTimeout and FinWait2Timeout must be positive.", nameof(UserTimeout));
     }

@@ -23,6 +23,7 @@ internal sealed class TcpStack
     private readonly TcpListener[] _listeners;
     private readonly TcpTimerHeap _timers;
     private readonly InitialSequenceNumbers _isn;
+    private readonly byte[] _cookieKey = new byte[16];
     private StackRandom _random;
     private int _nextEphemeral;
 
@@ -58,6 +59,9 @@ internal sealed class TcpStack
             BitConverter.TryWriteBytes(secret[8..], _random.NextUInt64());
         }
         _isn = new InitialSequenceNumbers(secret);
+        // The cookie key is the ISN secret under another hash input order; a separate draw keeps them independent.
+        if (seed == 0) System.Security.Cryptography.RandomNumberGenerator.Fill(_cookieKey);
+        else for (int i = 0; i < _cookieKey.Length; i++) _cookieKey[i] = (byte)_random.NextUInt64();
     }
 
     public TcpCounters Counters { get; } = new();
@@ -70,6 +74,27 @@ internal sealed class TcpStack
     public Instant NextDeadline => _timers.Next;
 
     internal void CountDrop(InterfaceDropReason reason) => _interfaceCounters.Drop(reason);
+
+    private Instant _challengeWindowStart;
+    private int _challengeAcksInWindow;
+
+    // RFC 5961 section 7: challenge ACKs are rate-limited, so that an attacker cannot use them as an amplifier or a
+    // side channel; the limit is per stack and per second.
+    internal bool TryTakeChallengeAck(Instant now)
+    {
+        if (now - _challengeWindowStart >= TimeSpan.FromSeconds(1))
+        {
+            _challengeWindowStart = now;
+            _challengeAcksInWindow = 0;
+        }
+        if (_challengeAcksInWindow >= _options.ChallengeAckLimit)
+        {
+            Counters.ChallengeAcksSuppressedField++;
+            return false;
+        }
+        _challengeAcksInWindow++;
+        return true;
+    }
 
     // ---- Arrival ----
 
@@ -95,6 +120,7 @@ internal sealed class TcpStack
             OnSynToListener(listener, key, segment, now);
             return true;
         }
+        if (listener >= 0 && (flags & (TcpFlags.Rst | TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Ack && TryAcceptCookie(listener, key, segment, payload, now)) return true;
         if (listener >= 0 && (flags & (TcpFlags.Rst | TcpFlags.Ack)) == 0) return true;
         if ((flags & TcpFlags.Rst) == 0) SendResetFor(key, segment, payload.Length, now);
         return listener >= 0;
@@ -103,9 +129,15 @@ internal sealed class TcpStack
     private void OnSynToListener(int listenerIndex, in TcpConnectionKey key, in TcpRepr syn, Instant now)
     {
         var listener = _listeners[listenerIndex];
-        if (listener.IsFull)
+        if (listener.Queued >= listener.Backlog)
         {
             CountDrop(InterfaceDropReason.TcpListenQueueFull);
+            return;
+        }
+        if (listener.IsFull)
+        {
+            // The SYN queue is full (a flood, or a slow network): answer statelessly with a SYN cookie.
+            SendCookieSynAck(key, syn, now);
             return;
         }
         if (!TryAllocate(out var tcb))
@@ -117,6 +149,50 @@ internal sealed class TcpStack
         _connections[key] = tcb.Index;
         tcb.Accept(key, NextIss(key, now), syn, listenerIndex, now);
         Settle(tcb);
+    }
+
+    // RFC 4987 section 3.6: the SYN-ACK's ISN encodes the peer's MSS and a MAC; nothing is kept. Without room for the
+    // other options the connection goes without window scaling, timestamps and SACK.
+    private void SendCookieSynAck(in TcpConnectionKey key, in TcpRepr syn, Instant now)
+    {
+        int mss = syn.MaxSegmentSize is ushort m && m > 0 ? m : 536;
+        uint cookie = SynCookies.Encode(_cookieKey, new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort), syn.SequenceNumber, mss, now);
+        var synAck = new TcpRepr
+        {
+            SourcePort = key.LocalPort,
+            DestinationPort = key.RemotePort,
+            SequenceNumber = new TcpSeqNumber(cookie),
+            AcknowledgmentNumber = syn.SequenceNumber + 1,
+            Flags = TcpFlags.Syn | TcpFlags.Ack,
+            WindowSize = (ushort)Math.Min(_options.ReceiveBufferLength, ushort.MaxValue),
+            MaxSegmentSize = (ushort)Math.Min(_sender.MaxPayloadFor(key.RemoteAddress, now), ushort.MaxValue),
+        };
+        if (_sender.SendSegment(key, synAck, default, default, now))
+        {
+            Counters.SegmentsSentField++;
+            Counters.SynCookiesSentField++;
+        }
+    }
+
+    private bool TryAcceptCookie(int listenerIndex, in TcpConnectionKey key, in TcpRepr ack, ReadOnlySpan<byte> payload, Instant now)
+    {
+        var listener = _listeners[listenerIndex];
+        if (listener.Queued >= listener.Backlog) return false;
+        if (!SynCookies.TryDecode(_cookieKey, new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort),
+            ack.SequenceNumber - 1, ack.AcknowledgmentNumber - 1, now, out int mss))
+            return false;
+        if (!TryAllocate(out var tcb))
+        {
+            CountDrop(InterfaceDropReason.TcpConnectionTableFull);
+            return true;
+        }
+        Counters.SynCookiesAcceptedField++;
+        _connections[key] = tcb.Index;
+        listener.HalfOpen++;
+        tcb.AcceptCookie(key, ack, mss, listenerIndex, now);
+        if (!payload.IsEmpty || (ack.Flags & TcpFlags.Fin) != 0) tcb.OnSegment(ack, payload, now);
+        Settle(tcb);
+        return true;
     }
 
     // RFC 9293 section 3.10.7.1: a reset for a segment that reaches no connection.

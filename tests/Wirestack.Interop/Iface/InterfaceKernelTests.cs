@@ -53,41 +53,51 @@ public class InterfaceKernelTests
         using var link = KernelLink.Create(kind, "wsi");
         var (ns, device, iface) = link;
         const int Count = 50;
-        var sentAt = new Instant[Count + 1];
+        // Then a few 4000-byte requests: they leave in fragments and their replies come back in fragments.
+        const int Large = 5;
+        const int Total = Count + Large;
+        var sentAt = new Instant[Total + 1];
         var rtts = new List<double>();
+        int largeReplies = 0;
         int sent = 0;
         var nextSend = Instant.Zero;
         byte[] data = new byte[56];
+        byte[] big = new byte[4000];
+        for (int i = 0; i < big.Length; i++) big[i] = (byte)(i * 7);
         // Runs on the loop's thread, the Interface's only owner: sends one request every 10 ms and collects replies.
         Instant Step(Instant now)
         {
             while (iface.TryDequeueEchoReply(out var reply))
-                if (reply.Source == KernelAddress && reply.Identifier == 0x5753 && reply.SequenceNumber is >= 1 and <= Count)
-                    rtts.Add((reply.ReceivedAt - sentAt[reply.SequenceNumber]).TotalMilliseconds);
-            if (sent < Count && now >= nextSend)
+            {
+                if (reply.Source != KernelAddress || reply.Identifier != 0x5753 || reply.SequenceNumber is < 1 or > Total) continue;
+                rtts.Add((reply.ReceivedAt - sentAt[reply.SequenceNumber]).TotalMilliseconds);
+                if (reply.PayloadLength == big.Length) largeReplies++;
+            }
+            if (sent < Total && now >= nextSend)
             {
                 sent++;
                 sentAt[sent] = now;
-                Assert.True(iface.TrySendIcmpEcho(KernelAddress, 0x5753, (ushort)sent, data, now));
+                Assert.True(iface.TrySendIcmpEcho(KernelAddress, 0x5753, (ushort)sent, sent > Count ? big : data, now));
                 nextSend = now + TimeSpan.FromMilliseconds(10);
             }
-            return sent < Count ? nextSend : Instant.MaxValue;
+            return sent < Total ? nextSend : Instant.MaxValue;
         }
         using var loop = new PollLoop(iface, Step);
         try
         {
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(20) && !loop.Failed && Volatile.Read(ref sent) < Count) Thread.Sleep(20);
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && !loop.Failed && Volatile.Read(ref sent) < Total) Thread.Sleep(20);
             Thread.Sleep(500); // the last replies
             loop.Stop();
             Assert.False(loop.Failed, loop.Failure?.ToString());
             rtts.Sort();
             TestContext.Current.TestOutputHelper?.WriteLine(
-                $"{sent} sent, {rtts.Count} replies ({100.0 * (sent - rtts.Count) / Math.Max(1, sent):F0}% loss), rtt min/median/max " +
+                $"{sent} sent, {rtts.Count} replies ({largeReplies} of 4000 bytes, {100.0 * (sent - rtts.Count) / Math.Max(1, sent):F0}% loss), rtt min/median/max " +
                 $"{(rtts.Count > 0 ? $"{rtts[0]:F3}/{rtts[rtts.Count / 2]:F3}/{rtts[^1]:F3}" : "-")} ms\n{iface.Counters}\n{device.Counters}");
 
-            Assert.Equal(Count, sent);
-            Assert.Equal(Count, rtts.Count);
+            Assert.Equal(Total, sent);
+            Assert.Equal(Total, rtts.Count);
+            Assert.Equal(Large, largeReplies);
             Assert.Equal(1, iface.Counters.ArpRequestsSent);
             // The kernel's own IPv6 chatter (router solicitations, MLD reports) may arrive for groups we never
             // joined: those are NotForUs, rightly; nothing else may be dropped.

@@ -11,11 +11,17 @@ namespace Wirestack.Interop.Infrastructure;
 internal static unsafe partial class ThreadCapabilities
 {
     public const int CapNetRaw = 13;
+    public const int CapIpcLock = 14;
+    public const int CapSysAdmin = 21;
+    public const int CapBpf = 39;
 
     private const uint Version3 = 0x20080522;
 
     /// <summary>Runs <paramref name="action"/> on a fresh thread without <paramref name="capability"/> in its effective set; rethrows what it throws.</summary>
-    public static void RunWithout(int capability, Action action)
+    public static void RunWithout(int capability, Action action) => RunWithout([capability], action);
+
+    /// <summary>Runs <paramref name="action"/> on a fresh thread without any of <paramref name="capabilities"/> in its effective set; rethrows what it throws.</summary>
+    public static void RunWithout(int[] capabilities, Action action)
     {
         Exception? failure = null;
         var thread = new Thread(() =>
@@ -26,7 +32,7 @@ internal static unsafe partial class ThreadCapabilities
                 var data = stackalloc Data[2];
                 if (CapGet(&header, data) != 0)
                     throw new InvalidOperationException($"capget failed: errno {Marshal.GetLastPInvokeError()}");
-                data[capability / 32].Effective &= ~(1u << (capability % 32));
+                foreach (int capability in capabilities) data[capability / 32].Effective &= ~(1u << (capability % 32));
                 if (CapSet(&header, data) != 0)
                     throw new InvalidOperationException($"capset failed: errno {Marshal.GetLastPInvokeError()}");
                 action();

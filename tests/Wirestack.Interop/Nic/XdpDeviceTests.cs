@@ -62,9 +62,11 @@ public class XdpDeviceTests
         Assert.Equal(1518, device.Capabilities.MaxFrameLength);
         Assert.Equal(link.HostEnd, device.InterfaceName);
         Assert.Equal(0, device.QueueId);
+        Assert.Equal(1, Promiscuity(link.HostEnd)); // our MAC is not the interface's
         device.Dispose();
         device.Dispose();
         Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        Assert.Equal(0, Promiscuity(link.HostEnd));
         Assert.Throws<ObjectDisposedException>(() => device.Receive());
         Assert.Throws<ObjectDisposedException>(() => device.TryGetTransmitSlot(out _));
         Assert.Throws<ObjectDisposedException>(() => device.Flush());
@@ -178,6 +180,76 @@ public class XdpDeviceTests
     }
 
     [Fact]
+    public void FramesLongerThanASlotOrBeyondAFullRingAreCountedAsDropped()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        // Slots for a 576-byte MTU on a 1500-byte link; a 64-frame ring.
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic, Mtu = 576, RingSize = 64, ReceiveBatchSize = 64 });
+        link.AddPeerNeighbour(OurIp, OurMac);
+
+        link.Namespace.Exec("python3", "-c", UdpSender, "1000", "3", OurIp).EnsureSuccess("send long datagrams");
+        Assert.Equal(0, ReceiveFor(device, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(3, device.Counters.ReceiveDropped);
+
+        // 500 datagrams while nobody reads: 64 fill the ring, the kernel drops the rest and says so.
+        link.Namespace.Exec("python3", "-c", UdpSender, "10", "500", OurIp).EnsureSuccess("send a burst");
+        Thread.Sleep(200);
+        long received = ReceiveFor(device, TimeSpan.FromMilliseconds(300));
+        long dropped = device.Counters.ReceiveDropped - 3;
+        Output?.WriteLine($"burst of 500 into a 64-frame ring: received {received}, dropped {dropped}");
+        Assert.Equal(64, received);
+        Assert.Equal(500, received + dropped);
+    }
+
+    [Theory]
+    [InlineData(XdpAttachMode.Generic)]
+    [InlineData(XdpAttachMode.Native)]
+    public void VlanTaggedFramesArriveByteForByteAsSent(XdpAttachMode mode)
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = mode });
+        // XDP runs before the kernel takes the tag out of the frame: the program sees it, and so do we.
+        var header = new EthernetRepr
+        {
+            Destination = OurMac,
+            Source = link.PeerMac,
+            EtherType = EtherType.Ipv4,
+            VlanTagCount = 1,
+            OuterVlan = new VlanTag(5, priority: 3),
+        };
+        var udp = new UdpRepr(40000, 9, 33);
+        var ip = new Ipv4Repr(PeerAddress, OurAddress, IpProtocol.Udp, udp.BufferLength);
+        var frame = new byte[header.HeaderLength + ip.TotalLength];
+        header.Emit(frame);
+        ip.Emit(frame.AsSpan(header.HeaderLength));
+        udp.Emit(frame.AsSpan(header.HeaderLength + ip.HeaderLength), new byte[33], ip.PseudoHeaderSum());
+
+        const string rawSender =
+            "import socket,sys\n" +
+            "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind((sys.argv[1],0))\n" +
+            "f=bytes.fromhex(sys.argv[2])\n" +
+            "for i in range(int(sys.argv[3])): s.send(f)\n";
+        link.Namespace.Exec("python3", "-c", rawSender, link.PeerEnd, Convert.ToHexString(frame), "3").EnsureSuccess("send raw tagged frames");
+        int matched = 0;
+        for (var limit = Stopwatch.StartNew(); matched < 3 && limit.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(100));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+            {
+                var bytes = device.GetReceived(i);
+                if (bytes.Length < 14 || !bytes[..12].SequenceEqual(frame.AsSpan(0, 12))) continue;
+                Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(bytes));
+                matched++;
+            }
+            device.ReleaseReceived(n);
+        }
+        Assert.Equal(3, matched);
+    }
+
+    [Fact]
     public void SteadyStateReceiveAndFlushAllocateNothing()
     {
         Prerequisites.RequireTool("python3", "python3");
@@ -243,8 +315,22 @@ public class XdpDeviceTests
         using (var first = XdpDevice.Open(link.HostEnd))
         {
             var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
-            Assert.Contains($"by process {Environment.ProcessId}, which still runs: one XdpDevice per interface", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Queue 0 of", error.Message, StringComparison.Ordinal);
+            Assert.Contains("already has an AF_XDP socket", error.Message, StringComparison.Ordinal);
             Assert.Contains($"id {first.ProgramId}", LinkShow(link.HostEnd), StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+
+        // Process 1 always runs: its program is not stale.
+        uint live = LeaveProgramAttached(link.HostEnd, 1);
+        try
+        {
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains($"(id {live}) attached (xdpdrv) by process 1, which still runs", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            XdpNetlink.SetProgram(IndexOf(link.HostEnd), -1, XdpNetlink.XDP_FLAGS_DRV_MODE, -1, out _);
         }
 
         // A program somebody else loaded (a plain XDP_PASS named "other_prog").
@@ -263,6 +349,72 @@ public class XdpDeviceTests
         {
             XdpNetlink.SetProgram(IndexOf(link.HostEnd), -1, XdpNetlink.XDP_FLAGS_SKB_MODE, -1, out _);
             LinuxNative.Close(other);
+        }
+    }
+
+    [Fact]
+    public void DevicesOnTwoQueuesOfAnInterfaceShareOneProgramAndTheLastDetachesIt()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var ns = NetworkNamespace.Create();
+        string host = IpRoute2.UniqueInterfaceName("wsq");
+        string peer = IpRoute2.UniqueInterfaceName("wsr");
+        IpRoute2.Run("link", "add", host, "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer", "name", peer, "numtxqueues", "2", "numrxqueues", "2", "netns", ns.Name);
+        try
+        {
+            File.WriteAllText($"/proc/sys/net/ipv6/conf/{host}/disable_ipv6", "1");
+            IpRoute2.Run("link", "set", host, "up");
+            ns.Exec("ip", "addr", "add", PeerCidr, "dev", peer).EnsureSuccess("ip addr add");
+            ns.Exec("ip", "link", "set", peer, "up").EnsureSuccess("ip link set up");
+            ns.Exec("ip", "neigh", "replace", OurIp, "lladdr", OurMac.ToString(), "dev", peer, "nud", "permanent").EnsureSuccess("ip neigh");
+
+            var queue0 = XdpDevice.Open(host, new XdpDeviceOptions { AttachMode = XdpAttachMode.Native, QueueId = 0 });
+            var queue1 = XdpDevice.Open(host, new XdpDeviceOptions { QueueId = 1 });
+            Assert.Equal(queue0.ProgramId, queue1.ProgramId);
+            Assert.Equal(XdpAttachMode.Native, queue1.AttachMode);
+            Assert.Equal(1, queue1.QueueId);
+            Assert.Contains(" xdp qdisc", LinkShow(host), StringComparison.Ordinal);
+            var wrongMode = Assert.Throws<InvalidOperationException>(() => XdpDevice.Open(host, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic, QueueId = 1 }));
+            Assert.Contains("with the same XdpDeviceOptions.AttachMode", wrongMode.Message, StringComparison.Ordinal);
+
+            // Datagrams from many sockets spread over the peer's two transmit queues (by socket hash),
+            // and a native program on a veth sees each on the matching receive queue: every one
+            // arrives at one device or the other, and both get some.
+            const int count = 200;
+            const string manyPorts =
+                "import socket,sys\n" +
+                "for i in range(int(sys.argv[2])):\n" +
+                "  s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.sendto(b'q'*32,(sys.argv[1],9));s.close()\n";
+            ns.Exec("python3", "-c", manyPorts, OurIp, count.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("send from many ports");
+            long on0 = 0, on1 = 0;
+            for (var limit = Stopwatch.StartNew(); on0 + on1 < count && limit.Elapsed < TimeSpan.FromSeconds(10);)
+            {
+                on0 += Drain(queue0);
+                on1 += Drain(queue1);
+                Thread.Sleep(5);
+            }
+            Output?.WriteLine($"queue 0 received {on0}, queue 1 received {on1}");
+            Assert.Equal(count, on0 + on1);
+            Assert.True(on0 > 0 && on1 > 0, "the program sent every frame to one queue's socket");
+
+            queue0.Dispose();
+            Assert.Contains($"id {queue1.ProgramId}", LinkShow(host), StringComparison.Ordinal); // still serving queue 1
+            queue1.Dispose();
+            Assert.DoesNotContain("xdp", LinkShow(host), StringComparison.Ordinal);
+        }
+        finally
+        {
+            ProcessRunner.Run("ip", "link", "delete", host);
+        }
+
+        static long Drain(XdpDevice device)
+        {
+            long found = 0;
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out int length) && length == 32) found++;
+            device.ReleaseReceived(n);
+            return found;
         }
     }
 
@@ -288,6 +440,66 @@ public class XdpDeviceTests
         });
         // None of the failures left a program behind.
         Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutCapBpfTheMessageNamesTheCapabilities()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        ThreadCapabilities.RunWithout([ThreadCapabilities.CapBpf, ThreadCapabilities.CapSysAdmin], () =>
+        {
+            var error = Assert.Throws<UnauthorizedAccessException>(() => XdpDevice.Open(link.HostEnd));
+            Assert.Contains("AF_XDP needs CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN) to load its XDP program: run as root", error.Message, StringComparison.Ordinal);
+        });
+        Assert.DoesNotContain("xdp", LinkShow(link.HostEnd), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AUmemAboveTheLockedMemoryLimitSaysToRaiseIt()
+    {
+        // Without CAP_IPC_LOCK the UMEM's pages count against RLIMIT_MEMLOCK; 16384 x 2 chunks of 2 KiB is 64 MiB.
+        long limit = LockedMemoryLimit();
+        if (limit < 0 || limit >= 64L << 20) Assert.Skip($"RLIMIT_MEMLOCK is {(limit < 0 ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture))}: a 64 MiB UMEM fits.");
+        using var link = QuietVethLink.Create(PeerCidr);
+        ThreadCapabilities.RunWithout(ThreadCapabilities.CapIpcLock, () =>
+        {
+            var error = Assert.Throws<IOException>(() => XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { RingSize = 16384 }));
+            Assert.Contains("counts against RLIMIT_MEMLOCK. Raise the limit (ulimit -l unlimited", error.Message, StringComparison.Ordinal);
+            Assert.Contains("or lower XdpDeviceOptions.RingSize", error.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void AnInterfaceGoingDownAndUpOrAwayIsCountedNotThrown()
+    {
+        Prerequisites.RequireTool("python3", "python3");
+        using var link = QuietVethLink.Create(PeerCidr);
+        var device = XdpDevice.Open(link.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic });
+        var host = new WireHost(OurMac, OurAddress);
+        link.AddPeerNeighbour(OurIp, OurMac);
+
+        // Down and up: the socket stays bound and the program attached; frames flow again.
+        IpRoute2.Run("link", "set", link.HostEnd, "down");
+        IpRoute2.Run("link", "set", link.HostEnd, "up");
+        bool arrived = false;
+        for (var limit = Stopwatch.StartNew(); !arrived && limit.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            link.Namespace.Exec("python3", "-c", UdpSender, "10", "1", OurIp).EnsureSuccess("send after up");
+            arrived = ReceiveFor(device, TimeSpan.FromMilliseconds(300)) > 0;
+        }
+        Assert.True(arrived, "no datagram reached the device after the interface came back up");
+
+        // Away: the kernel unbinds the socket; sending counts errors, waiting times out, nothing throws.
+        link.Veth.Dispose();
+        Assert.True(device.TryGetTransmitSlot(out var slot));
+        device.CommitTransmit(host.WriteUdp(slot, link.PeerMac, PeerAddress, 40000, 9, "lost"u8));
+        Assert.Equal(1, device.Flush());
+        Assert.True(device.Counters.TransmitErrors >= 1, $"the failed send was not counted: {device.Counters}");
+        var quiet = Stopwatch.StartNew();
+        Assert.False(device.WaitForReceive(TimeSpan.FromMilliseconds(100)));
+        Assert.True(quiet.Elapsed >= TimeSpan.FromMilliseconds(90), "the wait spins on a socket whose interface is gone");
+        Assert.Equal(0, device.Receive());
+        device.Dispose();
     }
 
     [Fact]
@@ -340,8 +552,44 @@ public class XdpDeviceTests
         return program.ProgramId;
     }
 
+    // Receives (and releases) for a while; how many UDP datagrams to port 9 arrived.
+    private static long ReceiveFor(INetworkDevice device, TimeSpan time)
+    {
+        long found = 0;
+        for (var elapsed = Stopwatch.StartNew(); elapsed.Elapsed < time;)
+        {
+            device.WaitForReceive(TimeSpan.FromMilliseconds(20));
+            int n = device.Receive();
+            for (int i = 0; i < n; i++)
+                if (WireHost.IsUdpTo(device.GetReceived(i), 9, out _)) found++;
+            device.ReleaseReceived(n);
+        }
+        return found;
+    }
+
+    // The soft RLIMIT_MEMLOCK in bytes, -1 for unlimited.
+    private static long LockedMemoryLimit()
+    {
+        foreach (string line in File.ReadLines("/proc/self/limits"))
+        {
+            if (!line.StartsWith("Max locked memory", StringComparison.Ordinal)) continue;
+            string soft = line["Max locked memory".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+            return soft == "unlimited" ? -1 : long.Parse(soft, CultureInfo.InvariantCulture);
+        }
+        return -1;
+    }
+
     private static int IndexOf(string interfaceName) =>
         int.Parse(File.ReadAllText($"/sys/class/net/{interfaceName}/ifindex").Trim(), CultureInfo.InvariantCulture);
+
+    // Packet-socket memberships raise the interface's promiscuity count, which `ip -d link` shows.
+    private static int Promiscuity(string name)
+    {
+        string text = IpRoute2.Run("-d", "-o", "link", "show", name).StandardOutput;
+        int at = text.IndexOf(" promiscuity ", StringComparison.Ordinal) + " promiscuity ".Length;
+        int end = text.IndexOf(' ', at);
+        return int.Parse(text.AsSpan(at, end - at), CultureInfo.InvariantCulture);
+    }
 
     private static string LinkShow(string interfaceName) => IpRoute2.Run("link", "show", interfaceName).StandardOutput;
 }

@@ -77,17 +77,40 @@ public class StackNetworkKernelTests
         Assert.Equal(5, echoed);
     }
 
+    [Fact]
+    public async Task AKernelSocatClientGetsItsIpv6DatagramsEchoed()
+    {
+        string socat = Prerequisites.RequireTool("socat", "socat");
+        using var link = KernelLink.Create(LinkKind.Tap, "ws6");
+        EnableKernelIpv6(link);
+        await using var stack = StackOn(link);
+        using var server = stack.CreateUdpSocket();
+        server.Bind(new IpEndpoint(IpAddress.AnyIpv6, EchoPort));
+        var echo = Task.Run(() =>
+        {
+            byte[] buffer = new byte[65536];
+            for (int i = 0; i < 2; i++)
+            {
+                int length = server.ReceiveFrom(buffer, out var from, TimeSpan.FromSeconds(30));
+                server.SendTo(buffer.AsSpan(0, length), from, TimeSpan.FromSeconds(5));
+            }
+        }, Token);
+        var small = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c", $"printf 'hello v6' | {socat} -t 2 - UDP6:[fd00:240::2]:{EchoPort}");
+        Assert.Equal("hello v6", small.StandardOutput.TrimEnd());
+        var big = link.Namespace.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
+            $"head -c 5000 /dev/zero | tr '\\0' 'v' | {socat} -t 2 - UDP6:[fd00:240::2]:{EchoPort},sndbuf=65536 | wc -c");
+        Assert.Equal("5000", big.StandardOutput.Trim());
+        await echo.WaitAsync(TimeSpan.FromSeconds(30), Token);
+        TestContext.Current.TestOutputHelper?.WriteLine(stack.Counters.ToString());
+    }
+
     [Theory]
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.PacketRing)]
     public async Task PingAsyncReachesTheKernelOnBothFamilies(LinkKind kind)
     {
         using var link = KernelLink.Create(kind, "wsp");
-        var ns = link.Namespace;
-        // The TAP's kernel side comes up with IPv6 off (a quiet link); turn it on, without duplicate address detection.
-        ns.Exec("sysctl", "-qw", $"net.ipv6.conf.{link.KernelInterfaceName}.accept_dad=0");
-        ns.Exec("sysctl", "-qw", $"net.ipv6.conf.{link.KernelInterfaceName}.disable_ipv6=0").EnsureSuccess("enabling IPv6 on the kernel's side");
-        ns.Exec("ip", "-6", "addr", "add", "fd00:240::1/64", "dev", link.KernelInterfaceName, "nodad").EnsureSuccess("adding the kernel's IPv6 address");
+        EnableKernelIpv6(link);
         await using var stack = StackOn(link);
         var rtts = new List<TimeSpan>();
         for (int i = 0; i < 5; i++)
@@ -102,5 +125,14 @@ public class StackNetworkKernelTests
         TestContext.Current.TestOutputHelper?.WriteLine($"IPv4 RTTs: {string.Join(", ", rtts.Select(r => $"{r.TotalMicroseconds:F0} µs"))}; IPv6 {v6.RoundTripTime.TotalMicroseconds:F0} µs\n{stack.Counters}");
         var error = await Assert.ThrowsAsync<WirestackException>(async () => await stack.PingAsync(IpAddress.Parse("10.240.0.77"), TimeSpan.FromMilliseconds(500), 8, Token));
         Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+    }
+
+    // The kernel's side comes up with IPv6 off (a quiet link); turn it on with fd00:240::1, without duplicate address detection.
+    private static void EnableKernelIpv6(KernelLink link)
+    {
+        var ns = link.Namespace;
+        ns.Exec("sysctl", "-qw", $"net.ipv6.conf.{link.KernelInterfaceName}.accept_dad=0");
+        ns.Exec("sysctl", "-qw", $"net.ipv6.conf.{link.KernelInterfaceName}.disable_ipv6=0").EnsureSuccess("enabling IPv6 on the kernel's side");
+        ns.Exec("ip", "-6", "addr", "add", "fd00:240::1/64", "dev", link.KernelInterfaceName, "nodad").EnsureSuccess("adding the kernel's IPv6 address");
     }
 }

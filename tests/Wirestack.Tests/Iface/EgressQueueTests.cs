@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Wirestack.Iface;
 using Wirestack.Nic;
+using Wirestack.Wire;
 using static Wirestack.Tests.Iface.InterfaceTestBed;
 
 namespace Wirestack.Tests.Iface;
@@ -326,6 +327,52 @@ public class EgressQueueTests
         Assert.Equal(3, rig.A.Counters.FragmentsSent);
         Assert.Equal(1, rig.B.Counters.DatagramsReassembled);
         Assert.Equal(0, rig.A.Counters.TotalDropped);
+    }
+
+    [Fact]
+    public void QueuedDatagramsKeepTheirDestinationsOfBothFamilies()
+    {
+        var (first, second) = PipeDevice.CreatePair(new PipeDeviceOptions { RingSize = 4, ReceiveBatchSize = 4 });
+        var a = new Interface(first, Ipv6TestPeer.Ipv6OptionsFor(MacA, AddressA, Ipv6TestPeer.GlobalA));
+        var b = new Interface(second, Ipv6TestPeer.Ipv6OptionsFor(MacB, AddressB, Ipv6TestPeer.GlobalB));
+        Assert.True(a.TryBindUdp(FirstSenderPort, out var sender));
+        Assert.True(b.TryBindUdp(SinkPort, out var sink));
+        // Let the start-up chatter (router solicitations, MLD reports) pass and resolve B in both families.
+        var now = T0;
+        byte[] buffer = new byte[256];
+        Assert.True(a.TrySendUdp(sender, AddressB, SinkPort, Data, now));
+        Assert.True(a.TrySendUdp(sender, Ipv6TestPeer.GlobalB, SinkPort, Data, now));
+        for (int i = 0; i < 50; i++)
+        {
+            now += TimeSpan.FromMilliseconds(100);
+            Pump(a, b, now, 2);
+        }
+        while (b.TryReceiveUdp(sink, buffer, out _, out _, out _)) { }
+
+        var destinations = new List<IpAddress>();
+        for (int i = 0; i < 12; i++)
+        {
+            IpAddress destination = i % 3 == 0 ? AddressB : Ipv6TestPeer.GlobalB;
+            buffer[0] = (byte)i;
+            Assert.True(a.TrySendUdp(sender, destination, SinkPort, buffer.AsSpan(0, 8 + i), now));
+            destinations.Add(destination);
+        }
+        Assert.True(a.PendingUdpSends(sender) >= 8);
+        var received = new List<(int Index, bool Ipv6, int Length)>();
+        for (int i = 0; i < 50 && received.Count < 12; i++)
+        {
+            b.Poll(now);
+            while (b.TryReceiveUdp(sink, buffer, out int length, out var source, out _))
+                received.Add((buffer[0], source.IsIpv6, length));
+            a.Poll(now);
+        }
+        Assert.Equal(Enumerable.Range(0, 12), received.Select(r => r.Index));
+        Assert.Equal(destinations.Select(d => d.IsIpv6), received.Select(r => r.Ipv6));
+        Assert.Equal(Enumerable.Range(8, 12), received.Select(r => r.Length));
+        Assert.Equal(0, a.PendingEgressPackets);
+        // IPv6's own chatter (reports, solicitations) may find the ring full and be dropped: only UDP waits.
+        Assert.Equal(0, a.Counters.Dropped(InterfaceDropReason.UdpSendQueueFull));
+        Assert.Equal(0, a.Counters.Dropped(InterfaceDropReason.NoRoute));
     }
 
     [Fact]

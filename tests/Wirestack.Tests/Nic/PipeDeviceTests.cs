@@ -146,6 +146,16 @@ public class PipeDeviceTests
     }
 
     [Fact]
+    public void ASubMillisecondWaitSleepsRatherThanReturningAtOnce()
+    {
+        // A poll loop waits for its next deadline; a wait that returned early would make it spin until then.
+        var (_, b) = PipeDevice.CreatePair();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.False(b.WaitForReceive(TimeSpan.FromMicroseconds(400)));
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMicroseconds(400), "the wait returned before its timeout");
+    }
+
+    [Fact]
     public void FramesToADisposedPeerAreCountedAsDropped()
     {
         var (a, b) = PipeDevice.CreatePair();

@@ -50,6 +50,21 @@ public class ManualNetstackTests
     }
 
     [Fact]
+    public async Task ACancelledPingIsForgotten()
+    {
+        var (bed, clock) = CreateManual();
+        await using var _ = bed;
+        using var cts = new CancellationTokenSource();
+        var ping = bed.A.PingAsync(IpAddress.Parse("10.0.0.99"), TimeSpan.FromSeconds(30), 8, cts.Token);
+        Assert.Equal(1, bed.A.PendingPings);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await ping);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        bed.A.Poll();
+        Assert.Equal(0, bed.A.PendingPings);
+    }
+
+    [Fact]
     public async Task SteadyStateSendAndReceiveAllocateNothing()
     {
         var (bed, clock) = CreateManual();

@@ -93,6 +93,17 @@ public abstract class NetworkBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ReuseAddressLetsTwoSocketsShareAPort()
+    {
+        Assert.SkipWhen(MulticastSkipReason is not null, MulticastSkipReason ?? "");
+        using var first = ServerNetwork.CreateUdpSocket();
+        first.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0), UdpSocketFlags.ReuseAddress);
+        using var second = ServerNetwork.CreateUdpSocket();
+        second.Bind(new IpEndpoint(IpAddress.AnyIpv4, first.LocalEndPoint.Port), UdpSocketFlags.ReuseAddress);
+        Assert.Equal(first.LocalEndPoint.Port, second.LocalEndPoint.Port);
+    }
+
+    [Fact]
     public async Task ReceivingAfterCloseIsClosed()
     {
         var socket = ServerNetwork.CreateUdpSocket();
@@ -138,7 +149,7 @@ public sealed class KernelNetworkBehaviourTests : NetworkBehaviourTests
 public sealed class StackNetworkBehaviourTests : NetworkBehaviourTests
 {
     protected override string? MulticastSkipReason =>
-        "per-socket multicast membership lands with the interface's per-binding multicast API; UdpSocket.JoinMulticastGroup throws NotSupported until then";
+        "per-socket multicast membership and bind flags land with the interface's per-binding API; UdpSocket throws NotSupported until then";
 
     public override ValueTask InitializeAsync()
     {

@@ -39,6 +39,26 @@ public class SpscRingTests
     }
 
     [Fact]
+    public void DatagramRingLendsRoomToWriteInPlaceAcrossTheWrap()
+    {
+        var ring = new SpscDatagramRing(256);
+        byte[] buffer = new byte[128];
+        for (int i = 0; i < 50; i++)
+        {
+            // Room for the largest datagram, then a shorter one actually written: the record takes only its length.
+            Assert.True(ring.TryBeginWrite(100, out var slot));
+            Assert.Equal(100, slot.Length);
+            int length = i % 40;
+            Fill(length, i).CopyTo(slot);
+            ring.CommitWrite(new IpEndpoint(Remote.Address, (ushort)i), length);
+            Assert.True(ring.TryRead(buffer, out int read, out var from));
+            Assert.Equal((ushort)i, from.Port);
+            Assert.Equal(Fill(length, i), buffer.AsSpan(0, read).ToArray());
+        }
+        Assert.False(ring.TryBeginWrite(105, out _));
+    }
+
+    [Fact]
     public void DatagramRingTruncatesIntoAShortBuffer()
     {
         var ring = new SpscDatagramRing(1024);

@@ -223,6 +223,10 @@ public class UdpSocketTests
         Assert.Equal(WirestackErrorCode.InvalidArgument, error.ErrorCode);
         error = Assert.Throws<WirestackException>(() => first.JoinMulticastGroup(IpAddress.Parse("239.1.2.3")));
         Assert.Equal(WirestackErrorCode.NotSupported, error.ErrorCode);
+        using var fourth = bed.B.CreateUdpSocket();
+        error = Assert.Throws<WirestackException>(() => fourth.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0), UdpSocketFlags.AllowBroadcast));
+        Assert.Equal(WirestackErrorCode.NotSupported, error.ErrorCode);
+        Assert.Contains("per-binding", error.Message);
     }
 
     [Fact]

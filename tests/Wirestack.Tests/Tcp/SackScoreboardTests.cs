@@ -213,6 +213,76 @@ public class SackScoreboardTests
     }
 
     [Fact]
+    public void RandomUpdatesKeepTheRangesSortedDisjointAndCounted()
+    {
+        var random = new Random(2018);
+        var una = S(0xFFFF_0000);
+        var nxt = una + 200 * Mss;
+        var board = new SackScoreboard(6);
+        board.Reset(una);
+        var storage = new TcpSackBlock[4];
+        for (int step = 0; step < 5000; step++)
+        {
+            if (random.Next(10) == 0)
+            {
+                int acked = random.Next(0, 20 * Mss);
+                una += acked;
+                nxt += acked + random.Next(0, 5 * Mss);
+            }
+            var blocks = storage.AsSpan(0, random.Next(0, 5));
+            for (int b = 0; b < blocks.Length; b++)
+            {
+                int from = random.Next(-5 * Mss, nxt - una + 5 * Mss);
+                blocks[b] = new TcpSackBlock(una + from, una + from + random.Next(-Mss, 5 * Mss));
+            }
+            board.Update(una, blocks, nxt);
+            long sum = 0;
+            for (int r = 0; r < board.Count; r++)
+            {
+                var range = board.Ranges[r];
+                Assert.True(range.Left >= una && range.Left < range.Right && range.Right <= nxt);
+                if (r > 0) Assert.True(range.Left > board.Ranges[r - 1].Right, "ranges are disjoint and not adjacent");
+                sum += range.Right - range.Left;
+            }
+            Assert.Equal(sum, board.SackedBytes);
+        }
+    }
+
+    [Fact]
+    public void RescueRetransmissionResendsTheTailOncePerRecovery()
+    {
+        var una = S(0xFFFF_FFF0);
+        var nxt = una + 10 * Mss;
+        var board = new SackScoreboard(8);
+        board.Reset(una);
+        // Segments 0 and 9 lost; 1..8 SACKed. Segment 0 was retransmitted on entering recovery.
+        board.Update(una, [B(una, 100, 900)], nxt);
+        var rescueRxt = una + Mss;
+        var recoveryPoint = nxt;
+        Assert.False(board.TryRescueSegment(una, nxt, Mss, ref rescueRxt, recoveryPoint, out _, out _)); // the ACK hasn't moved yet
+
+        // The retransmission of segment 0 arrives: the ACK jumps to 900; segment 9, the tail, is still missing and
+        // nothing SACKed lies above it, so rules 1 to 3 have nothing.
+        una += 900;
+        board.Update(una, [], nxt);
+        Assert.False(board.TryNextSegment(una, nxt, una, Mss, out _, out _));
+        Assert.True(board.TryRescueSegment(una, nxt, Mss, ref rescueRxt, recoveryPoint, out var start, out int length));
+        Assert.Equal((una, Mss), (start, length));
+        Assert.Equal(recoveryPoint, rescueRxt);
+        Assert.False(board.TryRescueSegment(una, nxt, Mss, ref rescueRxt, recoveryPoint, out _, out _)); // once only
+
+        // With a SACKed block at the very top, the rescue takes the end of the hole below it.
+        var board2 = new SackScoreboard(8);
+        var una2 = S(0);
+        var nxt2 = una2 + 10 * Mss;
+        board2.Reset(una2);
+        board2.Update(una2, [B(una2, 950, 1000)], nxt2);
+        var rescue2 = una2 - 1;
+        Assert.True(board2.TryRescueSegment(una2, nxt2, Mss, ref rescue2, nxt2, out start, out length));
+        Assert.Equal((una2 + 850, Mss), (start, length));
+    }
+
+    [Fact]
     public void UpdatingAllocatesNothing()
     {
         var board = new SackScoreboard(32);

@@ -228,4 +228,128 @@ public sealed class TcpConnectionTests
         Assert.True(sim.A.TcpCounters.SegmentsSent - segmentsBefore > 5000, "the measured rounds sent too few segments to mean anything");
         Assert.Equal(0, bytes);
     }
+
+    [Fact]
+    public void FullSynQueueAnswersWithCookieAndTheReturningAckOpensTheConnection()
+    {
+        using var peer = new RawTcpPeer();
+        Assert.True(peer.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 80), 1, out var listener));
+        peer.Send(new TcpRepr { SequenceNumber = new TcpSeqNumber(1000), Flags = TcpFlags.Syn, MaxSegmentSize = 1460 });
+        Assert.Single(peer.Receive());
+        // The only SYN-queue slot is taken: the next SYN gets a stateless cookie.
+        peer.Send(new TcpRepr { SourcePort = 40001, SequenceNumber = new TcpSeqNumber(5000), Flags = TcpFlags.Syn, MaxSegmentSize = 1460 });
+        var cookie = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, cookie.Flags);
+        Assert.Equal(5001u, cookie.AcknowledgmentNumber.Value);
+        Assert.Null(cookie.WindowScale);
+        Assert.Equal(1, peer.B.TcpCounters.SynCookiesSent);
+        Assert.Equal(1, peer.B.TcpConnectionCount);
+        // A forged ACK is refused; the real one opens the connection, data included.
+        peer.Send(new TcpRepr { SourcePort = 40001, SequenceNumber = new TcpSeqNumber(5001), AcknowledgmentNumber = cookie.SequenceNumber + 2, Flags = TcpFlags.Ack });
+        Assert.Equal(TcpFlags.Rst, Assert.Single(peer.Receive()).Segment.Flags);
+        peer.Send(new TcpRepr { SourcePort = 40001, SequenceNumber = new TcpSeqNumber(5001), AcknowledgmentNumber = cookie.SequenceNumber + 1, Flags = TcpFlags.Ack | TcpFlags.Psh }, "hello"u8);
+        Assert.True(peer.B.TryAcceptTcp(listener, out var connection));
+        var info = peer.B.GetTcpInfo(connection);
+        Assert.Equal(TcpState.Established, info.State);
+        Assert.Equal(40001, info.RemoteEndpoint.Port);
+        Assert.Equal(5, info.ReadableBytes);
+        Assert.Equal(1, peer.B.TcpCounters.SynCookiesAccepted);
+    }
+
+    [Fact]
+    public void NewSynReusesConnectionInTimeWait()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        peer.B.CloseTcp(connection, peer.Now);
+        peer.Receive();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 1, Flags = TcpFlags.Fin | TcpFlags.Ack });
+        peer.Receive();
+        Assert.Equal(1, peer.B.TcpConnectionCount);
+        // The same 4-tuple comes back above the old sequence space: a new incarnation (RFC 6191 without timestamps).
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 100_000, Flags = TcpFlags.Syn, MaxSegmentSize = 1460 });
+        var synAck = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(peerNext + 100_001, synAck.AcknowledgmentNumber);
+        // The handshake completes on the new incarnation, in the same slot count.
+        peer.Send(new TcpRepr { SourcePort = 40000, SequenceNumber = peerNext + 100_001, AcknowledgmentNumber = synAck.SequenceNumber + 1, Flags = TcpFlags.Ack });
+        Assert.Equal(1, peer.B.TcpConnectionCount);
+    }
+
+    [Fact]
+    public void UnansweredKeepAlivesTimeTheConnectionOut()
+    {
+        using var peer = new RawTcpPeer(o => o with { KeepAlive = true, KeepAliveIdle = TimeSpan.FromSeconds(10), KeepAliveInterval = TimeSpan.FromSeconds(1), KeepAliveProbes = 3 });
+        var (connection, _, bNext) = peer.Establish();
+        int probes = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            peer.Advance(TimeSpan.FromSeconds(i == 0 ? 10 : 1));
+            foreach (var (segment, payload) in peer.Receive())
+                if (segment.Flags == TcpFlags.Ack && segment.SequenceNumber == bNext - 1 && payload.Length == 0) probes++;
+            if (peer.B.GetTcpState(connection) == TcpState.Closed) break;
+        }
+        Assert.Equal(3, probes);
+        Assert.Equal(TcpState.Closed, peer.B.GetTcpState(connection));
+        Assert.Equal(TcpError.TimedOut, peer.B.GetTcpInfo(connection).Error);
+        Assert.Equal(3, peer.B.TcpCounters.KeepAliveProbesSent);
+    }
+
+    [Fact]
+    public void DataIsAcknowledgedEverySecondSegmentOrAfterTheDelay()
+    {
+        using var peer = new RawTcpPeer(o => o with { QuickAckSegments = 0 });
+        var (_, peerNext, bNext) = peer.Establish();
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, new byte[100]);
+        Assert.Empty(peer.Receive());
+        peer.Advance(TimeSpan.FromMilliseconds(40));
+        Assert.Equal(peerNext + 100, Assert.Single(peer.Receive()).Segment.AcknowledgmentNumber);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 100, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, new byte[100]);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 200, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, new byte[100]);
+        Assert.Equal(peerNext + 300, Assert.Single(peer.Receive()).Segment.AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void ChallengeAcksAreRateLimited()
+    {
+        using var peer = new RawTcpPeer(o => o with { ChallengeAckLimit = 2 });
+        var (connection, peerNext, _) = peer.Establish();
+        for (int i = 1; i <= 5; i++) peer.Send(new TcpRepr { SequenceNumber = peerNext + i, Flags = TcpFlags.Rst });
+        Assert.Equal(2, peer.Receive().Count);
+        Assert.Equal(2, peer.B.TcpCounters.ChallengeAcksSent);
+        Assert.Equal(3, peer.B.TcpCounters.ChallengeAcksSuppressed);
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+    }
+
+    [Fact]
+    public void AbortResetsThePeer()
+    {
+        using var sim = new TcpSimulation(1);
+        var (a, b) = sim.Connect();
+        sim.A.AbortTcp(a, sim.Now);
+        Assert.Equal(TcpState.Closed, sim.A.GetTcpState(a));
+        Assert.Equal(0, sim.A.TcpConnectionCount);
+        Assert.True(sim.RunUntil(() => sim.B.GetTcpState(b) == TcpState.Closed, TimeSpan.FromSeconds(1)));
+        Assert.Equal(TcpError.ConnectionReset, sim.B.GetTcpInfo(b).Error);
+    }
+
+    [Fact]
+    public void UnacknowledgedDataTimesOutAfterTheUserTimeout()
+    {
+        using var peer = new RawTcpPeer(o => o with { UserTimeout = TimeSpan.FromSeconds(5) });
+        var (connection, _, _) = peer.Establish();
+        Assert.Equal(5, peer.B.WriteTcp(connection, "hello"u8, peer.Now));
+        int sends = 0;
+        for (int i = 0; i < 100 && peer.B.GetTcpState(connection) != TcpState.Closed; i++)
+        {
+            foreach (var (segment, payload) in peer.Receive())
+                if (payload.Length == 5) sends++;
+            peer.Advance(TimeSpan.FromMilliseconds(100));
+        }
+        Assert.Equal(TcpState.Closed, peer.B.GetTcpState(connection));
+        Assert.Equal(TcpError.TimedOut, peer.B.GetTcpInfo(connection).Error);
+        // The first send and retransmissions at 1, 2 and 4 s of backoff before the 5 s limit.
+        Assert.InRange(sends, 3, 5);
+        Assert.True(peer.B.TcpCounters.RetransmissionTimeouts >= 2);
+    }
 }

@@ -14,7 +14,7 @@ public sealed class TcpTransferTests
     private static readonly (int Bytes, int Seeds) Scale = ReadScale();
 
     public static TheoryData<string> Conditions() => new(
-        "clean", "loss1", "loss5", "loss10", "reorder", "duplicate", "corrupt", "mtu576");
+        "clean", "loss1", "loss5", "loss10", "reorder", "duplicate", "corrupt", "mtu576", "loss5-newreno");
 
     [Theory]
     [MemberData(nameof(Conditions))]
@@ -68,7 +68,7 @@ public sealed class TcpTransferTests
         FaultInjectorOptions? faults = condition switch
         {
             "loss1" => new FaultInjectorOptions { DropProbability = 0.01 },
-            "loss5" => new FaultInjectorOptions { DropProbability = 0.05 },
+            "loss5" or "loss5-newreno" => new FaultInjectorOptions { DropProbability = 0.05 },
             "loss10" => new FaultInjectorOptions { DropProbability = 0.10 },
             "reorder" => new FaultInjectorOptions { ReorderProbability = 0.05, ReorderDistance = 3, ReorderTimeout = TimeSpan.FromMilliseconds(2) },
             "duplicate" => new FaultInjectorOptions { DuplicateProbability = 0.05 },
@@ -76,7 +76,8 @@ public sealed class TcpTransferTests
             _ => null,
         };
         int mtu = condition == "mtu576" ? 576 : 1500;
-        using var sim = new TcpSimulation(seed, faults, mtu: mtu);
+        using var sim = new TcpSimulation(seed, faults, mtu: mtu,
+            tcp: condition.EndsWith("-newreno", StringComparison.Ordinal) ? o => o with { CongestionControl = CongestionControlAlgorithm.NewReno } : null);
         var (a, b) = sim.Connect();
         var forward = new TcpTransfer(sim.A, a, sim.B, b, bytes, seed);
         var backward = new TcpTransfer(sim.B, b, sim.A, a, bytes, seed + 100);

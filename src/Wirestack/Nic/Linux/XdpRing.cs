@@ -39,7 +39,19 @@ internal unsafe struct XdpRing
         void* mapped = LinuxNative.Mmap(null, length, LinuxNative.PROT_READ | LinuxNative.PROT_WRITE, LinuxNative.MAP_SHARED | LinuxNative.MAP_POPULATE, fd, (nint)pageOffset);
         if (mapped == (void*)-1)
             throw new IOException($"Setting up AF_XDP failed: mmap of the {name} ring ({length} bytes) was refused with {LinuxNative.Describe(LinuxNative.LastError)}.");
-        var bytes = (byte*)mapped;
+        var ring = Over((byte*)mapped, offsets, size, entrySize, isProducer);
+        ring._mapping = mapped;
+        ring._mappingLength = length;
+        return ring;
+    }
+
+    /// <summary>
+    /// A ring over <paramref name="bytes"/> laid out as <paramref name="offsets"/> says (not owned:
+    /// <see cref="Unmap"/> leaves it alone); what <see cref="Map"/> builds on, and what unit tests
+    /// drive with ordinary memory playing the kernel's side.
+    /// </summary>
+    internal static XdpRing Over(byte* bytes, in XdpRingOffset offsets, uint size, int entrySize, bool isProducer)
+    {
         var ring = new XdpRing
         {
             _producer = (uint*)(bytes + offsets.Producer),
@@ -49,8 +61,6 @@ internal unsafe struct XdpRing
             _mask = size - 1,
             _size = size,
             _entrySize = entrySize,
-            _mapping = mapped,
-            _mappingLength = length,
         };
         ring._local = isProducer ? Volatile.Read(ref *ring._producer) : Volatile.Read(ref *ring._consumer);
         return ring;

@@ -17,6 +17,8 @@ namespace Wirestack.Tcp;
 /// retransmitted, RFC 5681 section 3.1, once the connection is established).</item>
 /// <item>Before sending after an idle period longer than the RTO call <see cref="OnIdleRestart"/>.</item>
 /// </list>
+/// <para>Controllers that also implement <see cref="IRttSampleSink"/> (both built-in ones) want each RTT sample,
+/// before the <see cref="OnAck"/> of the same ACK, for HyStart++.</para>
 /// </remarks>
 public interface ICongestionControl
 {

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Wirestack.Iface;
+using Wirestack.Wire;
+
+namespace Wirestack.Cli.Hosting;
+
+/// <summary>
+/// The command-line options that put a stack on a real device (--device, --ip, --ip6, --gateway, --mac, --mtu),
+/// added to a command and read back as <see cref="HostOptions"/>.
+/// </summary>
+internal sealed class HostOptionSet
+{
+    public Option<DeviceSpec> Device { get; } = new("--device", "-d")
+    {
+        Description = $"The device: {DeviceSpec.Forms}.",
+        Required = true,
+        CustomParser = CliParsers.ParseDevice,
+    };
+
+    public Option<Ipv4InterfaceAddress> Ip { get; } = new("--ip")
+    {
+        Description = "The stack's IPv4 address and prefix, such as 10.0.0.2/24.",
+        Required = true,
+        CustomParser = CliParsers.ParseIpv4Cidr,
+    };
+
+    public Option<Ipv6InterfaceAddress?> Ip6 { get; } = new("--ip6")
+    {
+        Description = "The stack's IPv6 address and prefix, such as fd00::2/64 (a link-local address is always made).",
+        CustomParser = CliParsers.ParseIpv6Cidr,
+    };
+
+    public Option<IpAddress?> Gateway { get; } = new("--gateway")
+    {
+        Description = "The default gateway, IPv4 or IPv6.",
+        CustomParser = CliParsers.ParseIpAddress,
+    };
+
+    public Option<MacAddress?> Mac { get; } = new("--mac")
+    {
+        Description = "The stack's MAC address (default: a random locally administered one).",
+        CustomParser = CliParsers.ParseMac,
+    };
+
+    public Option<int?> Mtu { get; } = new("--mtu")
+    {
+        Description = "The MTU to ask the device for (default: the device's own).",
+        CustomParser = result => CliParsers.ParseInt(result, 68, 65535, "a number of bytes"),
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Device);
+        command.Options.Add(Ip);
+        command.Options.Add(Ip6);
+        command.Options.Add(Gateway);
+        command.Options.Add(Mac);
+        command.Options.Add(Mtu);
+    }
+
+    public HostOptions Read(ParseResult parse)
+    {
+        var gateway = parse.GetValue(Gateway);
+        return new HostOptions
+        {
+            Device = parse.GetValue(Device),
+            Ipv4 = parse.GetValue(Ip),
+            Ipv6 = parse.GetValue(Ip6),
+            Gateway = gateway is { IsIpv4: true } g4 ? g4.AsIpv4 : null,
+            Ipv6Gateway = gateway is { IsIpv6: true } g6 ? g6.AsIpv6 : null,
+            Mac = parse.GetValue(Mac),
+            Mtu = parse.GetValue(Mtu),
+        };
+    }
+}
