@@ -11,7 +11,7 @@ namespace Wirestack.Tests.Sockets;
 public sealed class SharedMemoryPipeNetworkBehaviourTests : NetworkBehaviourTests
 {
     protected override string? MulticastSkipReason =>
-        "per-socket multicast membership lands with the interface's per-binding multicast API; UdpSocket.JoinMulticastGroup throws NotSupported until then";
+        "per-socket multicast membership and bind flags land with the interface's per-binding API; UdpSocket throws NotSupported until then";
 
     public override ValueTask InitializeAsync()
     {
