@@ -37,6 +37,35 @@ public sealed class PingCommandTests
         Assert.Matches(@"(?m)^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms$", result.StandardOutput);
     }
 
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public void Without_a_count_pings_until_interrupted_then_prints_the_summary(string signal)
+    {
+        using var ns = NetworkNamespace.Create();
+        string tap = IpRoute2.UniqueInterfaceName("wscli");
+        ns.Exec("ip", "tuntap", "add", "dev", tap, "mode", "tap").EnsureSuccess("ip tuntap add");
+        ns.Exec("ip", "addr", "add", KernelIpv4 + "/24", "dev", tap).EnsureSuccess("ip addr add");
+        ns.Exec("ip", "link", "set", tap, "up").EnsureSuccess("ip link set up");
+
+        // `ip netns exec` execs the command, so the process is the CLI itself and takes the signal.
+        var process = ns.Start([.. Cli(), "ping", KernelIpv4, "--interval", "50", "--device", $"tap:{tap}", "--ip", "10.240.0.2/24"]);
+        var lines = new List<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (lines.Count(line => line.Contains("bytes from", StringComparison.Ordinal)) < 3 && DateTime.UtcNow < deadline
+            && process.StandardOutput.ReadLine() is { } line)
+            lines.Add(line);
+        ProcessRunner.Run("kill", "-" + signal, process.Id.ToString()).EnsureSuccess("kill");
+        string rest = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "the CLI did not stop on SIG" + signal);
+
+        string output = string.Join('\n', lines) + '\n' + rest;
+        Assert.True(process.ExitCode == 0, output + process.StandardError.ReadToEnd());
+        Assert.Contains($"--- {KernelIpv4} ping statistics ---", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^(\d+) packets transmitted, \d+ received, \d+% packet loss, time \d+ms$", output);
+        Assert.Matches(@"(?m)^rtt min/avg/max/mdev = ", output);
+    }
+
     [Fact]
     public void Without_privileges_says_what_to_do_in_one_line()
     {
