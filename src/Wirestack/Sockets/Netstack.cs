@@ -220,14 +220,16 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
 
     // ---- stack thread ----
 
-    internal IpEndpoint BindUdp(UdpSocket socket, IpEndpoint local)
+    internal IpEndpoint BindUdp(UdpSocket socket, IpEndpoint local, UdpSocketFlags flags)
     {
         if (IsDisposed) throw ClosedException();
         if (socket.IsClosed) throw UdpSocket.ClosedSocketException();
         if (socket.IsBound) throw new WirestackException(WirestackErrorCode.InvalidState, $"The socket is already bound to {socket.LocalEndPoint}.");
         if (!IsLocalAddress(local.Address))
             throw new WirestackException(WirestackErrorCode.AddressNotAvailable, $"Cannot bind to {local}: {local.Address} is not one of the stack's addresses (bind to 0.0.0.0 or :: for all of them).");
-        if (!_interface.TryBindUdp(local.Port, out var handle))
+        // An unspecified address listens on both families, as the socket always has; a specific one only on itself.
+        var bindTo = local.Address.IsUnspecified ? new IpEndpoint(IpAddress.AnyIpv6, local.Port) : local;
+        if (!_interface.TryBindUdp(bindTo, (UdpBindFlags)(int)flags, out var handle))
         {
             if (local.Port != 0 && _socketCount < _sockets.Length)
                 throw new WirestackException(WirestackErrorCode.AddressInUse, $"UDP port {local.Port} is already bound on this stack.");
@@ -237,6 +239,23 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         socket.OnBound(handle, bound);
         _sockets[_socketCount++] = socket;
         return bound;
+    }
+
+    internal void ChangeUdpMembership(UdpSocket socket, IpAddress group, bool join, Instant now)
+    {
+        if (socket.IsClosed) throw UdpSocket.ClosedSocketException();
+        if (join)
+        {
+            var local = socket.LocalEndPoint.Address;
+            if (!local.IsUnspecified && local.IsIpv4 != group.IsIpv4)
+                throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Cannot join {group} on a socket bound to {socket.LocalEndPoint}: the families differ.");
+            if (!_interface.TryJoinUdpMulticastGroup(socket.Handle, group, now))
+                throw new WirestackException(WirestackErrorCode.NoBufferSpace,
+                    $"Cannot join {group}: its family is off or differs from the socket's address {socket.LocalEndPoint}, or the socket's or the interface's group table is full (InterfaceOptions.UdpMulticastGroupsPerBinding, MulticastGroupCapacity).");
+            return;
+        }
+        if (!_interface.LeaveUdpMulticastGroup(socket.Handle, group, now))
+            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"The socket on {socket.LocalEndPoint} has not joined {group}.");
     }
 
     internal void UnbindUdp(UdpSocket socket)

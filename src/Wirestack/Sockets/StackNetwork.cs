@@ -20,8 +20,7 @@ public sealed class StackNetwork : INetwork
     public string Name => "wirestack";
 
     /// <inheritdoc />
-    /// <remarks>False until the interface's per-binding multicast API is wired in.</remarks>
-    public bool SupportsMulticast => false;
+    public bool SupportsMulticast => true;
 
     /// <inheritdoc />
     public IUdpSocket CreateUdpSocket() => Stack.CreateUdpSocket();

@@ -148,9 +148,6 @@ public sealed class KernelNetworkBehaviourTests : NetworkBehaviourTests
 /// <summary>The behaviour suite on two Wirestack stacks joined by a pipe.</summary>
 public sealed class StackNetworkBehaviourTests : NetworkBehaviourTests
 {
-    protected override string? MulticastSkipReason =>
-        "per-socket multicast membership and bind flags land with the interface's per-binding API; UdpSocket throws NotSupported until then";
-
     public override ValueTask InitializeAsync()
     {
         var (first, second) = PipeDevice.CreatePair();
