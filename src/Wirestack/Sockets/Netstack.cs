@@ -19,7 +19,7 @@ namespace Wirestack.Sockets;
 /// stack thread, and a doorbell that wakes the stack only when it might be asleep. Build one with
 /// <see cref="NetstackBuilder"/>.
 /// </remarks>
-public sealed class Netstack : IAsyncDisposable, IDisposable
+public sealed partial class Netstack : IAsyncDisposable, IDisposable
 {
     // A safety net only: every wake-up has a cause (frame, doorbell, deadline); this bounds a missed one.
     private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(10);
@@ -66,6 +66,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
             if (_interface.Ipv6Routes is not { } table || table.Add(ipv6Routes[i], Instant.Zero) == RouteAddResult.TableFull)
                 throw new WirestackException(WirestackErrorCode.InvalidArgument, $"NetstackOptions.Routes: IPv6 route {i} needs IPv6 enabled and room in its table.");
         _sockets = new UdpSocket?[options.UdpSocketCapacity];
+        InitializeTcp(interfaceOptions);
         _nextPingIdentifier = (ushort)Random.Shared.Next(1, ushort.MaxValue);
         if (!options.ManualPolling)
         {
@@ -339,6 +340,12 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         for (int i = 0; i < _socketCount; i++) ServiceSend(_sockets[i]!, now);
         var deadline = _interface.Poll(now);
         for (int i = 0; i < _socketCount; i++) ServiceReceive(_sockets[i]!);
+        if (RunTcp(now))
+        {
+            // Writes and reads after the poll sent segments and moved TCP's timers.
+            _device.Flush();
+            deadline = Instant.Min(deadline, _interface.NextTcpDeadline);
+        }
         return Instant.Min(deadline, ServicePings(now));
     }
 
@@ -434,6 +441,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         _socketCount = 0;
         for (int i = 0; i < _pings.Count; i++) _pings[i].Completion.TrySetException(closed);
         _pings.Clear();
+        ShutdownTcp(closed);
         try
         {
             _device.Flush();
