@@ -22,7 +22,7 @@ namespace Wirestack.Sockets;
 /// A connection the application forgets to dispose is closed (gracefully) once it is collected.
 /// </para>
 /// </remarks>
-public sealed class TcpConnection : IDisposable, IAsyncDisposable
+public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
 {
     private readonly Lock _receiveLock = new();
     private readonly Lock _sendLock = new();
@@ -165,6 +165,8 @@ public sealed class TcpConnection : IDisposable, IAsyncDisposable
 
     /// <summary>A <see cref="Stream"/> over this connection (the same one each call); disposing it closes the connection.</summary>
     public Stream AsStream() => _stream ??= new TcpConnectionStream(this);
+
+    Stream ITcpConnection.GetStream() => AsStream();
 
     /// <summary>
     /// An <see cref="IDuplexPipe"/> over this connection: its reader is filled straight from the receive ring, its

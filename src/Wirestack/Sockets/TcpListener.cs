@@ -8,7 +8,7 @@ namespace Wirestack.Sockets;
 /// Listens for TCP connections on a <see cref="Netstack"/>, from <see cref="Netstack.ListenTcp"/>. Any number of
 /// threads may accept at once. Disposing stops listening: connections not yet accepted are reset.
 /// </summary>
-public sealed class TcpListener : IDisposable
+public sealed class TcpListener : ITcpListener
 {
     private readonly Netstack _stack;
     // Written by the stack thread only; bounded by the backlog because the stack accepts only while there is room.
@@ -47,6 +47,9 @@ public sealed class TcpListener : IDisposable
             throw ClosedException();
         }
     }
+
+    async ValueTask<ITcpConnection> ITcpListener.AcceptAsync(CancellationToken cancellationToken) =>
+        await AcceptAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the next established connection.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> to wait for ever.</param>
