@@ -138,6 +138,16 @@ public sealed partial class Interface : ITcpSegmentSender
         };
     }
 
+    /// <summary>
+    /// Takes the next connection the application owns that received segments or ran a timer since it was last taken:
+    /// a readiness list, so that a runtime services only the connections that changed. Each is listed once until taken.
+    /// </summary>
+    /// <returns>False when no connection changed.</returns>
+    public bool TryTakeTcpActivity(out TcpHandle connection) => _tcp.TryTakeActivity(out connection);
+
+    /// <summary>When TCP next needs <see cref="Poll"/> for its timers; for callers that wrote or read after the last poll.</summary>
+    public Instant NextTcpDeadline => _tcp.NextDeadline;
+
     private TcpControlBlock GetTcb(TcpHandle connection)
     {
         if (_tcp.TryGet(connection, out var tcb)) return tcb;

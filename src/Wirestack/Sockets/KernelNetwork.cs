@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using Wirestack.Wire;
 
 namespace Wirestack.Sockets;
 
@@ -24,6 +26,44 @@ public sealed class KernelNetwork : INetwork
     {
         if (Volatile.Read(ref _disposed) != 0) throw new WirestackException(WirestackErrorCode.Closed, "The KernelNetwork is disposed.");
         return new KernelUdpSocket(MulticastInterface);
+    }
+
+    /// <inheritdoc />
+    public ITcpListener ListenTcp(IpEndpoint localEndPoint, int backlog = 128)
+    {
+        ThrowIfDisposed();
+        return new KernelTcpListener(localEndPoint, backlog);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ITcpConnection> ConnectTcpAsync(IpEndpoint remoteEndPoint, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var remote = remoteEndPoint.ToIPEndPoint();
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(remote, timer.Token).ConfigureAwait(false);
+            return new KernelTcpConnection(socket);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new WirestackException(WirestackErrorCode.TimedOut, $"Connecting to {remoteEndPoint} did not complete within {timeout}.");
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            if (e is SocketException) throw KernelUdpSocket.Map(e, $"Connecting to {remoteEndPoint}");
+            throw;
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0) throw new WirestackException(WirestackErrorCode.Closed, "The KernelNetwork is disposed.");
     }
 
     /// <summary>Marks the network disposed; sockets already created stay open until disposed themselves.</summary>

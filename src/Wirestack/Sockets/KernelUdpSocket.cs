@@ -163,7 +163,7 @@ internal sealed class KernelUdpSocket(IPAddress? multicastInterface) : IUdpSocke
         }
     }
 
-    private static WirestackException Map(Exception e, string operation)
+    internal static WirestackException Map(Exception e, string operation)
     {
         if (e is ObjectDisposedException) return new WirestackException(WirestackErrorCode.Closed, $"{operation} failed: the UDP socket is closed.", e);
         var error = ((SocketException)e).SocketErrorCode;

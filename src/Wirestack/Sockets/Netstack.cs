@@ -19,7 +19,7 @@ namespace Wirestack.Sockets;
 /// stack thread, and a doorbell that wakes the stack only when it might be asleep. Build one with
 /// <see cref="NetstackBuilder"/>.
 /// </remarks>
-public sealed class Netstack : IAsyncDisposable, IDisposable
+public sealed partial class Netstack : IAsyncDisposable, IDisposable
 {
     // A safety net only: every wake-up has a cause (frame, doorbell, deadline); this bounds a missed one.
     private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(10);
@@ -66,6 +66,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
             if (_interface.Ipv6Routes is not { } table || table.Add(ipv6Routes[i], Instant.Zero) == RouteAddResult.TableFull)
                 throw new WirestackException(WirestackErrorCode.InvalidArgument, $"NetstackOptions.Routes: IPv6 route {i} needs IPv6 enabled and room in its table.");
         _sockets = new UdpSocket?[options.UdpSocketCapacity];
+        InitializeTcp(interfaceOptions);
         _nextPingIdentifier = (ushort)Random.Shared.Next(1, ushort.MaxValue);
         if (!options.ManualPolling)
         {
@@ -220,14 +221,16 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
 
     // ---- stack thread ----
 
-    internal IpEndpoint BindUdp(UdpSocket socket, IpEndpoint local)
+    internal IpEndpoint BindUdp(UdpSocket socket, IpEndpoint local, UdpSocketFlags flags)
     {
         if (IsDisposed) throw ClosedException();
         if (socket.IsClosed) throw UdpSocket.ClosedSocketException();
         if (socket.IsBound) throw new WirestackException(WirestackErrorCode.InvalidState, $"The socket is already bound to {socket.LocalEndPoint}.");
         if (!IsLocalAddress(local.Address))
             throw new WirestackException(WirestackErrorCode.AddressNotAvailable, $"Cannot bind to {local}: {local.Address} is not one of the stack's addresses (bind to 0.0.0.0 or :: for all of them).");
-        if (!_interface.TryBindUdp(local.Port, out var handle))
+        // An unspecified address listens on both families, as the socket always has; a specific one only on itself.
+        var bindTo = local.Address.IsUnspecified ? new IpEndpoint(IpAddress.AnyIpv6, local.Port) : local;
+        if (!_interface.TryBindUdp(bindTo, (UdpBindFlags)(int)flags, out var handle))
         {
             if (local.Port != 0 && _socketCount < _sockets.Length)
                 throw new WirestackException(WirestackErrorCode.AddressInUse, $"UDP port {local.Port} is already bound on this stack.");
@@ -237,6 +240,23 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         socket.OnBound(handle, bound);
         _sockets[_socketCount++] = socket;
         return bound;
+    }
+
+    internal void ChangeUdpMembership(UdpSocket socket, IpAddress group, bool join, Instant now)
+    {
+        if (socket.IsClosed) throw UdpSocket.ClosedSocketException();
+        if (join)
+        {
+            var local = socket.LocalEndPoint.Address;
+            if (!local.IsUnspecified && local.IsIpv4 != group.IsIpv4)
+                throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Cannot join {group} on a socket bound to {socket.LocalEndPoint}: the families differ.");
+            if (!_interface.TryJoinUdpMulticastGroup(socket.Handle, group, now))
+                throw new WirestackException(WirestackErrorCode.NoBufferSpace,
+                    $"Cannot join {group}: its family is off or differs from the socket's address {socket.LocalEndPoint}, or the socket's or the interface's group table is full (InterfaceOptions.UdpMulticastGroupsPerBinding, MulticastGroupCapacity).");
+            return;
+        }
+        if (!_interface.LeaveUdpMulticastGroup(socket.Handle, group, now))
+            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"The socket on {socket.LocalEndPoint} has not joined {group}.");
     }
 
     internal void UnbindUdp(UdpSocket socket)
@@ -320,6 +340,12 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         for (int i = 0; i < _socketCount; i++) ServiceSend(_sockets[i]!, now);
         var deadline = _interface.Poll(now);
         for (int i = 0; i < _socketCount; i++) ServiceReceive(_sockets[i]!);
+        if (RunTcp(now))
+        {
+            // Writes and reads after the poll sent segments and moved TCP's timers.
+            _device.Flush();
+            deadline = Instant.Min(deadline, _interface.NextTcpDeadline);
+        }
         return Instant.Min(deadline, ServicePings(now));
     }
 
@@ -415,6 +441,7 @@ public sealed class Netstack : IAsyncDisposable, IDisposable
         _socketCount = 0;
         for (int i = 0; i < _pings.Count; i++) _pings[i].Completion.TrySetException(closed);
         _pings.Clear();
+        ShutdownTcp(closed);
         try
         {
             _device.Flush();

@@ -121,6 +121,13 @@ public sealed class NetstackBuilder
         return this;
     }
 
+    /// <summary>Sets the bytes of each TCP connection's application ring per direction (<see cref="NetstackOptions.TcpSocketBufferLength"/>).</summary>
+    public NetstackBuilder WithTcpSocketBuffer(int length)
+    {
+        _options.TcpSocketBufferLength = length;
+        return this;
+    }
+
     /// <summary>Makes the stack thread poll without sleeping.</summary>
     public NetstackBuilder UseBusyPolling(bool enabled = true)
     {

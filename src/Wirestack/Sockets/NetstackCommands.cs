@@ -3,7 +3,7 @@ using Wirestack.Wire;
 namespace Wirestack.Sockets;
 
 /// <summary>Binds a <see cref="UdpSocket"/> on the stack thread.</summary>
-internal sealed class BindUdpCommand(UdpSocket socket, IpEndpoint local) : NetstackCommand
+internal sealed class BindUdpCommand(UdpSocket socket, IpEndpoint local, UdpSocketFlags flags) : NetstackCommand
 {
     public TaskCompletionSource<IpEndpoint> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -11,7 +11,7 @@ internal sealed class BindUdpCommand(UdpSocket socket, IpEndpoint local) : Netst
     {
         try
         {
-            Completion.TrySetResult(stack.BindUdp(socket, local));
+            Completion.TrySetResult(stack.BindUdp(socket, local, flags));
         }
         catch (WirestackException e)
         {
@@ -25,6 +25,27 @@ internal sealed class BindUdpCommand(UdpSocket socket, IpEndpoint local) : Netst
         socket.OnBindFailed();
         Completion.TrySetException(error);
     }
+}
+
+/// <summary>Joins or leaves a multicast group on a bound <see cref="UdpSocket"/>'s binding.</summary>
+internal sealed class UdpMembershipCommand(UdpSocket socket, IpAddress group, bool join) : NetstackCommand
+{
+    public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override void Execute(Netstack stack, Instant now)
+    {
+        try
+        {
+            stack.ChangeUdpMembership(socket, group, join, now);
+            Completion.TrySetResult();
+        }
+        catch (WirestackException e)
+        {
+            Completion.TrySetException(e);
+        }
+    }
+
+    public override void Fail(Exception error) => Completion.TrySetException(error);
 }
 
 /// <summary>Unbinds a closed <see cref="UdpSocket"/> on the stack thread.</summary>

@@ -57,6 +57,12 @@ public sealed class NetstackOptions
     /// <summary>The bytes in each UDP socket's send ring; datagrams up to half of it minus 24 bytes fit. Default 256 KiB.</summary>
     public int SocketSendBufferLength { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// The bytes in each direction of a TCP connection's ring between the application and the stack thread (on top of
+    /// the connection's own send and receive buffers, <see cref="Tcp.TcpOptions"/>). A power of two. Default 64 KiB.
+    /// </summary>
+    public int TcpSocketBufferLength { get; set; } = 64 * 1024;
+
     /// <summary>Whether the stack thread polls without sleeping (lowest latency, one core at 100%). Default false.</summary>
     public bool BusyPolling { get; set; }
 
@@ -112,6 +118,8 @@ public sealed class NetstackOptions
             throw Invalid($"NetstackOptions.SocketReceiveBufferLength is {SocketReceiveBufferLength}; it must be a multiple of 8 between 4 KiB and 64 MiB.");
         if (SocketSendBufferLength is < 4096 or > 64 * 1024 * 1024 || SocketSendBufferLength % 8 != 0)
             throw Invalid($"NetstackOptions.SocketSendBufferLength is {SocketSendBufferLength}; it must be a multiple of 8 between 4 KiB and 64 MiB.");
+        if (TcpSocketBufferLength is < 4096 or > 64 * 1024 * 1024 || (TcpSocketBufferLength & (TcpSocketBufferLength - 1)) != 0)
+            throw Invalid($"NetstackOptions.TcpSocketBufferLength is {TcpSocketBufferLength}; it must be a power of two between 4 KiB and 64 MiB.");
         if (ControlTimeout <= TimeSpan.Zero && ControlTimeout != Timeout.InfiniteTimeSpan)
             throw Invalid($"NetstackOptions.ControlTimeout is {ControlTimeout}; it must be positive (or infinite).");
         if (BusyPolling && ManualPolling)

@@ -79,6 +79,45 @@ internal sealed class SpscByteRing
         return count;
     }
 
+    /// <summary>Producer: the free bytes up to the end of the buffer, to fill in place and then <see cref="CommitWrite"/>.</summary>
+    public Span<byte> GetWriteSpan()
+    {
+        long tail = _positions.Tail;
+        int free = Capacity - (int)(tail - Volatile.Read(ref _positions.Head));
+        int offset = (int)(tail & _mask);
+        return _buffer.AsSpan(offset, Math.Min(free, Capacity - offset));
+    }
+
+    /// <summary>Producer: publishes <paramref name="count"/> bytes filled in through <see cref="GetWriteSpan"/>.</summary>
+    public void CommitWrite(int count)
+    {
+        if (count == 0) return;
+        Volatile.Write(ref _positions.Tail, _positions.Tail + count);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _readerArmed) != 0 && Interlocked.Exchange(ref _readerArmed, 0) != 0) DataDoorbell?.Ring();
+    }
+
+    /// <summary>Consumer: the queued bytes up to the end of the buffer, to use in place and then <see cref="Consume"/>.</summary>
+    public ReadOnlySpan<byte> GetReadSpan()
+    {
+        long head = _positions.Head;
+        int available = (int)(Volatile.Read(ref _positions.Tail) - head);
+        int offset = (int)(head & _mask);
+        return _buffer.AsSpan(offset, Math.Min(available, Capacity - offset));
+    }
+
+    /// <summary>Consumer: releases <paramref name="count"/> bytes seen through <see cref="GetReadSpan"/>.</summary>
+    public void Consume(int count)
+    {
+        if (count == 0) return;
+        Volatile.Write(ref _positions.Head, _positions.Head + count);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _writerArmed) != 0 && Interlocked.Exchange(ref _writerArmed, 0) != 0) SpaceDoorbell?.Ring();
+    }
+
+    /// <summary>Consumer: discards everything queued (a connection that failed).</summary>
+    public void Clear() => Consume(Count);
+
     /// <summary>
     /// Consumer: asks for <see cref="DataDoorbell"/> on the next write. Returns false (disarmed again) when bytes are
     /// already there, so the reader reads instead of sleeping.

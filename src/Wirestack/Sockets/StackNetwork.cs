@@ -1,3 +1,5 @@
+using Wirestack.Wire;
+
 namespace Wirestack.Sockets;
 
 /// <summary>An <see cref="INetwork"/> on Wirestack: sockets come from a <see cref="Netstack"/>.</summary>
@@ -20,11 +22,17 @@ public sealed class StackNetwork : INetwork
     public string Name => "wirestack";
 
     /// <inheritdoc />
-    /// <remarks>False until the interface's per-binding multicast API is wired in.</remarks>
-    public bool SupportsMulticast => false;
+    public bool SupportsMulticast => true;
 
     /// <inheritdoc />
     public IUdpSocket CreateUdpSocket() => Stack.CreateUdpSocket();
+
+    /// <inheritdoc />
+    public ITcpListener ListenTcp(IpEndpoint localEndPoint, int backlog = 128) => Stack.ListenTcp(localEndPoint, backlog);
+
+    /// <inheritdoc />
+    public async ValueTask<ITcpConnection> ConnectTcpAsync(IpEndpoint remoteEndPoint, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        await Stack.ConnectAsync(remoteEndPoint, timeout, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public void Dispose()

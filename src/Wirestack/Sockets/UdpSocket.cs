@@ -83,8 +83,8 @@ public sealed class UdpSocket : IUdpSocket
     /// </exception>
     /// <param name="localEndPoint">The address and port.</param>
     /// <param name="flags">
-    /// Binding options; anything but <see cref="UdpSocketFlags.None"/> throws <see cref="WirestackErrorCode.NotSupported"/>
-    /// until the interface's per-binding flags are wired in.
+    /// <see cref="UdpSocketFlags.ReuseAddress"/> to share the port with other sockets that ask for it too;
+    /// <see cref="UdpSocketFlags.AllowBroadcast"/> to send to broadcast addresses.
     /// </param>
     public void Bind(IpEndpoint localEndPoint, UdpSocketFlags flags = UdpSocketFlags.None) =>
         _stack.Wait(StartBind(localEndPoint, flags), $"Binding to {localEndPoint}");
@@ -200,15 +200,25 @@ public sealed class UdpSocket : IUdpSocket
     }
 
     /// <summary>
-    /// Joins <paramref name="group"/> for this socket. Not available on the Wirestack stack yet: per-socket multicast
-    /// membership arrives with the interface's per-binding multicast API.
+    /// Joins <paramref name="group"/> for this socket: datagrams to the group and the socket's port arrive on it until
+    /// it leaves or closes. The stack announces the membership (IGMP or MLD) when the first socket joins.
     /// </summary>
-    /// <exception cref="WirestackException">Always <see cref="WirestackErrorCode.NotSupported"/> for now.</exception>
-    public void JoinMulticastGroup(IpAddress group) => throw MulticastNotSupported(group);
+    /// <param name="group">A multicast address.</param>
+    /// <exception cref="WirestackException">
+    /// <see cref="WirestackErrorCode.InvalidState"/> when the socket is not bound; <see cref="WirestackErrorCode.InvalidArgument"/>
+    /// when <paramref name="group"/> is not multicast, not of the bound address's family, or its family is off;
+    /// <see cref="WirestackErrorCode.NoBufferSpace"/> when the socket's or the interface's group table is full;
+    /// <see cref="WirestackErrorCode.Closed"/>.
+    /// </exception>
+    public void JoinMulticastGroup(IpAddress group) => ChangeMembership(group, join: true);
 
-    /// <summary>Leaves <paramref name="group"/>. Not available yet; see <see cref="JoinMulticastGroup"/>.</summary>
-    /// <exception cref="WirestackException">Always <see cref="WirestackErrorCode.NotSupported"/> for now.</exception>
-    public void LeaveMulticastGroup(IpAddress group) => throw MulticastNotSupported(group);
+    /// <summary>Leaves <paramref name="group"/>, joined with <see cref="JoinMulticastGroup"/>.</summary>
+    /// <param name="group">The group.</param>
+    /// <exception cref="WirestackException">
+    /// <see cref="WirestackErrorCode.InvalidArgument"/> when the socket had not joined it; <see cref="WirestackErrorCode.InvalidState"/>
+    /// when the socket is not bound; <see cref="WirestackErrorCode.Closed"/>.
+    /// </exception>
+    public void LeaveMulticastGroup(IpAddress group) => ChangeMembership(group, join: false);
 
     /// <summary>
     /// Closes the socket: waiting and later operations fail with <see cref="WirestackErrorCode.Closed"/>, datagrams
@@ -274,13 +284,13 @@ public sealed class UdpSocket : IUdpSocket
 
     private Task<IpEndpoint> StartBind(IpEndpoint localEndPoint, UdpSocketFlags flags)
     {
-        if (flags != UdpSocketFlags.None)
-            throw new WirestackException(WirestackErrorCode.NotSupported, $"Binding with {flags} is not wired into the Wirestack stack yet: it arrives with the interface's per-binding flags. Use KernelNetwork meanwhile.");
+        if ((flags & ~(UdpSocketFlags.ReuseAddress | UdpSocketFlags.AllowBroadcast)) != 0)
+            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Unknown UDP socket flags {flags}: use ReuseAddress and AllowBroadcast.");
         int previous = Interlocked.CompareExchange(ref _state, Binding, Unbound);
         if (previous == Closed) throw ClosedSocketException();
         if (previous != Unbound)
             throw new WirestackException(WirestackErrorCode.InvalidState, previous == Bound ? $"The socket is already bound to {LocalEndPoint}." : "The socket is being bound already.");
-        var command = new BindUdpCommand(this, localEndPoint);
+        var command = new BindUdpCommand(this, localEndPoint, flags);
         try
         {
             _stack.Post(command);
@@ -465,6 +475,16 @@ public sealed class UdpSocket : IUdpSocket
     private static InvalidOperationException SecondWaiter(string operation) =>
         new($"Another {operation} is already waiting on this UDP socket; a socket allows one waiting {operation} at a time.");
 
-    private static WirestackException MulticastNotSupported(IpAddress group) =>
-        new(WirestackErrorCode.NotSupported, $"Joining or leaving {group} per socket is not wired into the Wirestack stack yet: it arrives with the interface's per-binding multicast API. Use KernelNetwork for multicast meanwhile.");
+    private void ChangeMembership(IpAddress group, bool join)
+    {
+        int state = Volatile.Read(ref _state);
+        if (state == Closed) throw ClosedSocketException();
+        if (state != Bound)
+            throw new WirestackException(WirestackErrorCode.InvalidState, $"Bind the UDP socket before {(join ? "joining" : "leaving")} {group}.");
+        if (!group.IsMulticast)
+            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"{group} is not a multicast address.");
+        var command = new UdpMembershipCommand(this, group, join);
+        _stack.Post(command);
+        _stack.Wait(command.Completion.Task, $"{(join ? "Joining" : "Leaving")} {group}");
+    }
 }

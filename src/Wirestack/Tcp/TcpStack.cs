@@ -26,6 +26,10 @@ internal sealed class TcpStack
     private readonly byte[] _cookieKey = new byte[16];
     private StackRandom _random;
     private int _nextEphemeral;
+    // Connections an application owns that segments or timers touched since it last looked: its readiness list.
+    private readonly int[] _activity;
+    private readonly bool[] _activityNoted;
+    private int _activityCount;
 
     // A seed of 0 means "not simulating": the ISN secret then comes from the system's cryptographic generator.
     public TcpStack(TcpOptions options, ITcpSegmentSender sender, InterfaceCounters interfaceCounters, ulong seed)
@@ -46,6 +50,8 @@ internal sealed class TcpStack
         _listeners = new TcpListener[options.ListenerCapacity];
         for (int i = 0; i < _listeners.Length; i++) _listeners[i] = new TcpListener();
         _timers = new TcpTimerHeap(options.ConnectionCapacity);
+        _activity = new int[options.ConnectionCapacity];
+        _activityNoted = new bool[options.ConnectionCapacity];
         _random = new StackRandom(seed == 0 ? (ulong)Environment.TickCount64 : seed ^ 0x7463_7063_6F72_6531UL);
         _nextEphemeral = (int)_random.NextInt64(EphemeralCount);
         Span<byte> secret = stackalloc byte[16];
@@ -111,6 +117,7 @@ internal sealed class TcpStack
             var tcb = _blocks[index];
             tcb.OnSegment(segment, payload, now);
             Settle(tcb);
+            NoteActivity(tcb);
             return true;
         }
         var flags = segment.Flags;
@@ -360,8 +367,35 @@ internal sealed class TcpStack
             var tcb = _blocks[_timers.Peek];
             tcb.OnTimer(now);
             Settle(tcb);
+            NoteActivity(tcb);
             if (tcb.InUse && tcb.State != TcpState.Closed && tcb.NextDeadline <= now) _timers.Set(tcb.Index, now + TimeSpan.FromMilliseconds(1));
         }
+    }
+
+    /// <summary>
+    /// Takes the next application-owned connection that a segment or a timer touched since it was last taken (each
+    /// at most once until taken again), so that a runtime services only those instead of scanning every connection.
+    /// </summary>
+    public bool TryTakeActivity(out TcpHandle connection)
+    {
+        while (_activityCount > 0)
+        {
+            int index = _activity[--_activityCount];
+            _activityNoted[index] = false;
+            var tcb = _blocks[index];
+            if (!tcb.InUse || !tcb.OwnedByApplication) continue;
+            connection = new TcpHandle(index, tcb.Generation);
+            return true;
+        }
+        connection = default;
+        return false;
+    }
+
+    private void NoteActivity(TcpControlBlock tcb)
+    {
+        if (!tcb.InUse || !tcb.OwnedByApplication || _activityNoted[tcb.Index]) return;
+        _activityNoted[tcb.Index] = true;
+        _activity[_activityCount++] = tcb.Index;
     }
 
     // ---- Callbacks from control blocks ----

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Wirestack.Nic;
 using Wirestack.Sockets;
@@ -132,6 +133,130 @@ public abstract class NetworkBehaviourTests : IAsyncLifetime
         var error = Assert.Throws<WirestackException>(() => member.ReceiveFrom(buffer, out _, TimeSpan.FromMilliseconds(300)));
         Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
     }
+
+    /// <summary>An endpoint whose SYNs go unanswered, and what keeps it silent (disposed after the test).</summary>
+    protected abstract Task<(IpEndpoint EndPoint, IDisposable Keeper)> SilentEndPointAsync();
+
+    [Fact]
+    public async Task TcpEchoesOneMebibyte()
+    {
+        using var listener = ServerNetwork.ListenTcp(new IpEndpoint(ServerAddress, 0));
+        var server = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync(Token);
+            var stream = connection.GetStream();
+            await stream.CopyToAsync(stream, Token); // echo until the client's FIN
+            connection.ShutdownWrite();
+        }, Token);
+        using var client = await ClientNetwork.ConnectTcpAsync(new IpEndpoint(ServerAddress, listener.LocalEndPoint.Port), Patience, Token);
+        Assert.Equal(ServerAddress, client.RemoteEndPoint.Address);
+        byte[] data = RandomNumberGenerator.GetBytes(1 << 20);
+        var stream = client.GetStream();
+        var writer = Task.Run(async () =>
+        {
+            await stream.WriteAsync(data, Token);
+            client.ShutdownWrite();
+        }, Token);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[32768];
+        int read;
+        long total = 0;
+        while ((read = await stream.ReadAsync(buffer, Token)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            total += read;
+        }
+        await writer.WaitAsync(Patience, Token);
+        await server.WaitAsync(Patience, Token);
+        Assert.Equal(data.Length, total);
+        Assert.Equal(SHA256.HashData(data), hash.GetHashAndReset());
+    }
+
+    [Fact]
+    public async Task TcpHalfCloseLetsTheServerReplyAfterEndOfStream()
+    {
+        using var listener = ServerNetwork.ListenTcp(new IpEndpoint(ServerAddress, 0));
+        var server = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync(Token);
+            var reader = new StreamReader(connection.GetStream(), Encoding.ASCII);
+            string request = await reader.ReadToEndAsync(Token); // returns at the client's FIN
+            await connection.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"got {request.Length} bytes: {request}"), Token);
+        }, Token);
+        using var client = await ClientNetwork.ConnectTcpAsync(new IpEndpoint(ServerAddress, listener.LocalEndPoint.Port), Patience, Token);
+        await client.GetStream().WriteAsync("question"u8.ToArray(), Token);
+        client.ShutdownWrite();
+        string reply = await new StreamReader(client.GetStream(), Encoding.ASCII).ReadToEndAsync(Token);
+        Assert.Equal("got 8 bytes: question", reply);
+        await server.WaitAsync(Patience, Token);
+    }
+
+    [Fact]
+    public async Task TcpConnectToAClosedPortIsRefused()
+    {
+        ushort port;
+        using (var probe = ServerNetwork.ListenTcp(new IpEndpoint(ServerAddress, 0))) port = probe.LocalEndPoint.Port;
+        await Task.Delay(50, Token); // the listener closes on the stack thread
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await ClientNetwork.ConnectTcpAsync(new IpEndpoint(ServerAddress, port), Patience, Token));
+        Assert.Equal(WirestackErrorCode.Refused, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task TcpConnectToASilentAddressTimesOut()
+    {
+        var (silent, keeper) = await SilentEndPointAsync();
+        using (keeper)
+        {
+            var error = await Assert.ThrowsAsync<WirestackException>(async () => await ClientNetwork.ConnectTcpAsync(silent, TimeSpan.FromMilliseconds(500), Token));
+            Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+        }
+    }
+
+    [Fact]
+    public async Task TwentyConcurrentTcpConnections()
+    {
+        using var listener = ServerNetwork.ListenTcp(new IpEndpoint(ServerAddress, 0), backlog: 32);
+        var server = Task.Run(async () =>
+        {
+            var echoes = new Task[20];
+            for (int i = 0; i < echoes.Length; i++)
+            {
+                var connection = await listener.AcceptAsync(Token);
+                echoes[i] = Task.Run(async () =>
+                {
+                    using (connection)
+                    {
+                        await connection.GetStream().CopyToAsync(connection.GetStream(), Token);
+                        connection.ShutdownWrite();
+                    }
+                }, Token);
+            }
+            await Task.WhenAll(echoes);
+        }, Token);
+        var clients = new Task[20];
+        for (int i = 0; i < clients.Length; i++)
+        {
+            int seed = i;
+            clients[i] = Task.Run(async () =>
+            {
+                using var connection = await ClientNetwork.ConnectTcpAsync(new IpEndpoint(ServerAddress, listener.LocalEndPoint.Port), Patience, Token);
+                byte[] data = new byte[64 * 1024];
+                new Random(seed).NextBytes(data);
+                var stream = connection.GetStream();
+                var write = Task.Run(async () =>
+                {
+                    await stream.WriteAsync(data, Token);
+                    connection.ShutdownWrite();
+                }, Token);
+                using var received = new MemoryStream();
+                await stream.CopyToAsync(received, Token);
+                await write;
+                Assert.Equal(data, received.ToArray());
+            }, Token);
+        }
+        await Task.WhenAll(clients).WaitAsync(Patience * 3, Token);
+        await server.WaitAsync(Patience, Token);
+    }
 }
 
 /// <summary>The behaviour suite on the kernel's sockets over loopback.</summary>
@@ -143,14 +268,44 @@ public sealed class KernelNetworkBehaviourTests : NetworkBehaviourTests
         ServerAddress = IpAddress.Parse("127.0.0.1");
         return ValueTask.CompletedTask;
     }
+
+    // Linux drops SYNs to a listener whose accept queue is full: fill a backlog-0 queue until a connect times out.
+    protected override async Task<(IpEndpoint EndPoint, IDisposable Keeper)> SilentEndPointAsync()
+    {
+        var listener = ServerNetwork.ListenTcp(new IpEndpoint(ServerAddress, 0), backlog: 0);
+        var keeper = new CompositeDisposable(listener);
+        var endPoint = new IpEndpoint(ServerAddress, listener.LocalEndPoint.Port);
+        for (int i = 0; i < 8; i++)
+        {
+            try
+            {
+                keeper.Add(await ClientNetwork.ConnectTcpAsync(endPoint, TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken));
+            }
+            catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.TimedOut)
+            {
+                return (endPoint, keeper);
+            }
+        }
+        keeper.Dispose();
+        throw new InvalidOperationException("The kernel kept accepting connections to a full backlog; no silent endpoint.");
+    }
+
+    private sealed class CompositeDisposable(IDisposable first) : IDisposable
+    {
+        private readonly List<IDisposable> _items = [first];
+
+        public void Add(IDisposable item) => _items.Add(item);
+
+        public void Dispose()
+        {
+            foreach (var item in _items) item.Dispose();
+        }
+    }
 }
 
 /// <summary>The behaviour suite on two Wirestack stacks joined by a pipe.</summary>
 public sealed class StackNetworkBehaviourTests : NetworkBehaviourTests
 {
-    protected override string? MulticastSkipReason =>
-        "per-socket multicast membership and bind flags land with the interface's per-binding API; UdpSocket throws NotSupported until then";
-
     public override ValueTask InitializeAsync()
     {
         var (first, second) = PipeDevice.CreatePair();
@@ -159,6 +314,10 @@ public sealed class StackNetworkBehaviourTests : NetworkBehaviourTests
         ServerAddress = IpAddress.Parse("10.0.0.2");
         return ValueTask.CompletedTask;
     }
+
+    // No host answers ARP for this address on the pipe: the SYN never leaves.
+    protected override Task<(IpEndpoint EndPoint, IDisposable Keeper)> SilentEndPointAsync() =>
+        Task.FromResult((new IpEndpoint(IpAddress.Parse("10.0.0.99"), 80), (IDisposable)new MemoryStream()));
 
     private static Netstack Stack(PipeDevice device, string mac, string address) =>
         new NetstackBuilder().UseDevice(device).WithMacAddress(MacAddress.Parse(mac)).AddAddress(address).Build();

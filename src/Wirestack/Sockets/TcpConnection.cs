@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Wirestack.Wire;
+
+namespace Wirestack.Sockets;
+
+/// <summary>
+/// A TCP connection on a <see cref="Netstack"/>, from <see cref="Netstack.ConnectAsync(IpEndpoint, CancellationToken)"/>
+/// or <see cref="TcpListener.AcceptAsync"/>. Reads and writes work synchronously (with a timeout) and asynchronously
+/// (with a <see cref="CancellationToken"/>); failures are <see cref="WirestackException"/>s that say why.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Bytes cross between the application and the stack thread through a single-producer, single-consumer ring per
+/// direction, without a lock on the stack's side: a write returns once its bytes are in the send ring, a read copies
+/// out of the receive ring. A side that finds its ring empty or full waits on a reusable signal, so steady-state
+/// <see cref="ReadAsync"/> and <see cref="WriteAsync"/> allocate nothing.
+/// </para>
+/// <para>
+/// One read and one write may wait at a time (a second waiting read or write throws <see cref="InvalidOperationException"/>).
+/// A connection the application forgets to dispose is closed (gracefully) once it is collected.
+/// </para>
+/// </remarks>
+public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
+{
+    private readonly Lock _receiveLock = new();
+    private readonly Lock _sendLock = new();
+    private TcpConnectionStream? _stream;
+
+    internal TcpConnection(TcpConnectionCore core) => Core = core;
+
+    /// <summary>Closes a connection the application lost without disposing it: the stack must not keep it for ever.</summary>
+    ~TcpConnection() => Core.RequestClose(abort: false);
+
+    /// <summary>Our address and port.</summary>
+    public IpEndpoint LocalEndPoint => Core.LocalEndPoint;
+
+    /// <summary>The peer's address and port.</summary>
+    public IpEndpoint RemoteEndPoint => Core.RemoteEndPoint;
+
+    /// <summary>Whether the application closed or aborted the connection.</summary>
+    public bool IsClosed => Core.Released;
+
+    internal TcpConnectionCore Core { get; }
+
+    /// <summary>Reads what has arrived into <paramref name="buffer"/>, waiting until something has; 0 at the end of the stream.</summary>
+    /// <param name="buffer">Where the bytes go.</param>
+    /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>; no byte is lost.</param>
+    /// <returns>The bytes read, at least 1 unless <paramref name="buffer"/> is empty or the peer finished sending.</returns>
+    /// <exception cref="WirestackException">
+    /// <see cref="WirestackErrorCode.Reset"/> (the peer reset the connection), <see cref="WirestackErrorCode.TimedOut"/>
+    /// (the peer stopped answering), <see cref="WirestackErrorCode.Closed"/> (closed here, also while the read waited).
+    /// </exception>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
+        if (TryRead(buffer.Span, out int read)) return new ValueTask<int>(read);
+        return ReadWhenReadyAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>Reads, blocking up to <paramref name="timeout"/>; 0 at the end of the stream.</summary>
+    /// <param name="buffer">Where the bytes go.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> to wait for ever.</param>
+    /// <exception cref="WirestackException">As <see cref="ReadAsync"/>, and <see cref="WirestackErrorCode.TimedOut"/> when nothing arrived in time.</exception>
+    public int Read(Span<byte> buffer, TimeSpan timeout)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var signal = Core.ReceiveData;
+        while (true)
+        {
+            if (TryRead(buffer, out int read)) return read;
+            if (!signal.TryArmBlocking()) throw SecondWaiter("read");
+            if (ReadReady())
+            {
+                if (!signal.TryDisarm()) signal.WaitBlocking(Timeout.InfiniteTimeSpan);
+                continue;
+            }
+            if (!signal.WaitBlocking(Remaining(started, timeout)))
+                throw new WirestackException(WirestackErrorCode.TimedOut, $"Nothing arrived from {RemoteEndPoint} within {timeout}.");
+        }
+    }
+
+    /// <summary>
+    /// Queues all of <paramref name="data"/> for sending, waiting for room in the send ring as needed; completes when
+    /// the last byte is in the ring (not when the peer has it).
+    /// </summary>
+    /// <param name="data">The bytes.</param>
+    /// <param name="cancellationToken">
+    /// Ends a wait for room with <see cref="OperationCanceledException"/>; the bytes queued before it are still sent.
+    /// </param>
+    /// <exception cref="WirestackException">
+    /// <see cref="WirestackErrorCode.InvalidState"/> after <see cref="ShutdownWrite"/>; <see cref="WirestackErrorCode.Reset"/>,
+    /// <see cref="WirestackErrorCode.TimedOut"/>, <see cref="WirestackErrorCode.Closed"/> as for <see cref="ReadAsync"/>.
+    /// </exception>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
+        int written = TryWrite(data.Span);
+        if (written == data.Length) return ValueTask.CompletedTask;
+        return WriteWhenRoomAsync(data[written..], cancellationToken);
+    }
+
+    /// <summary>Queues all of <paramref name="data"/>, blocking up to <paramref name="timeout"/> for room.</summary>
+    /// <param name="data">The bytes.</param>
+    /// <param name="timeout">How long to wait for room; <see cref="Timeout.InfiniteTimeSpan"/> to wait for ever.</param>
+    /// <exception cref="WirestackException">As <see cref="WriteAsync"/>, and <see cref="WirestackErrorCode.TimedOut"/> (some bytes may have been queued).</exception>
+    public void Write(ReadOnlySpan<byte> data, TimeSpan timeout)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var signal = Core.SendSpace;
+        while (true)
+        {
+            data = data[TryWrite(data)..];
+            if (data.IsEmpty) return;
+            if (!signal.TryArmBlocking()) throw SecondWaiter("write");
+            if (WriteReady())
+            {
+                if (!signal.TryDisarm()) signal.WaitBlocking(Timeout.InfiniteTimeSpan);
+                continue;
+            }
+            if (!signal.WaitBlocking(Remaining(started, timeout)))
+                throw new WirestackException(WirestackErrorCode.TimedOut, $"The send ring to {RemoteEndPoint} stayed full for {timeout}; the peer is not reading.");
+        }
+    }
+
+    /// <summary>
+    /// Sends a FIN after the bytes written so far (a half-close): the peer reads the end of the stream, and this side
+    /// can still read until the peer closes. Later writes throw <see cref="WirestackErrorCode.InvalidState"/>. Idempotent.
+    /// </summary>
+    /// <exception cref="WirestackException"><see cref="WirestackErrorCode.Closed"/> after <see cref="Close"/>.</exception>
+    public void ShutdownWrite()
+    {
+        if (Core.Released) throw ClosedException();
+        if (Core.SetFlag(TcpConnectionCore.ShutdownRequestedFlag)) Core.Stack.EnqueueReady(Core);
+    }
+
+    /// <summary>
+    /// Closes gracefully: the bytes written are still delivered, then a FIN; pending and later operations fail with
+    /// <see cref="WirestackErrorCode.Closed"/>. Bytes received and not read are discarded (and the peer is reset, as a
+    /// kernel does). Idempotent.
+    /// </summary>
+    public void Close()
+    {
+        GC.SuppressFinalize(this);
+        Core.RequestClose(abort: false);
+    }
+
+    /// <summary>Resets the connection (RST): queued bytes are discarded and the peer sees <see cref="WirestackErrorCode.Reset"/>.</summary>
+    public void Abort()
+    {
+        GC.SuppressFinalize(this);
+        Core.RequestClose(abort: true);
+    }
+
+    /// <summary>Closes the connection (<see cref="Close"/>).</summary>
+    public void Dispose() => Close();
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Close();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A <see cref="Stream"/> over this connection (the same one each call); disposing it closes the connection.</summary>
+    public Stream AsStream() => _stream ??= new TcpConnectionStream(this);
+
+    Stream ITcpConnection.GetStream() => AsStream();
+
+    /// <summary>
+    /// An <see cref="IDuplexPipe"/> over this connection: its reader is filled straight from the receive ring, its
+    /// writer's flushes go into the send ring. Completing both closes the connection.
+    /// </summary>
+    public IDuplexPipe AsDuplexPipe() => new TcpConnectionPipe(this);
+
+    /// <inheritdoc />
+    public override string ToString() => $"TCP {LocalEndPoint} -> {RemoteEndPoint}";
+
+    // True with the count (0 at end of stream) when the read completes now; false when it must wait.
+    private bool TryRead(Span<byte> buffer, out int read)
+    {
+        var core = Core;
+        if (core.Released) throw ClosedException();
+        // Flags before the ring: the stack publishes the last bytes before it sets end of stream or an error.
+        bool endOfStream = core.EndOfStream;
+        var error = core.Error;
+        lock (_receiveLock) read = core.Receive.Read(buffer);
+        if (read > 0 || buffer.IsEmpty) return true;
+        if (endOfStream) return true;
+        if (error != 0) throw ErrorException(error);
+        return false;
+    }
+
+    // The bytes queued now.
+    private int TryWrite(ReadOnlySpan<byte> data)
+    {
+        var core = Core;
+        if (core.Released) throw ClosedException();
+        if (core.Error is var error && error != 0) throw ErrorException(error);
+        if ((core.Flags & TcpConnectionCore.ShutdownRequestedFlag) != 0)
+            throw new WirestackException(WirestackErrorCode.InvalidState, $"The connection to {RemoteEndPoint} is shut down for writing.");
+        lock (_sendLock) return core.Send.Write(data);
+    }
+
+    private bool ReadReady() => Core.Receive.Count > 0 || Core.EndOfStream || Core.Error != 0 || Core.Released;
+
+    private bool WriteReady() => Core.Send.Count < Core.Send.Capacity || Core.Error != 0 || Core.Released;
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadWhenReadyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var signal = Core.ReceiveData;
+        while (true)
+        {
+            if (!signal.TryArm()) throw SecondWaiter("read");
+            if (ReadReady())
+            {
+                if (!signal.TryDisarm()) await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (TryRead(buffer.Span, out int read)) return read;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteWhenRoomAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var signal = Core.SendSpace;
+        while (true)
+        {
+            if (!signal.TryArm()) throw SecondWaiter("write");
+            if (WriteReady())
+            {
+                if (!signal.TryDisarm()) await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            data = data[TryWrite(data.Span)..];
+            if (data.IsEmpty) return;
+        }
+    }
+
+    private WirestackException ErrorException(WirestackErrorCode error) => error switch
+    {
+        WirestackErrorCode.Reset => new(error, $"{RemoteEndPoint} reset the connection."),
+        WirestackErrorCode.TimedOut => new(error, $"{RemoteEndPoint} stopped acknowledging; the connection timed out (TcpOptions.UserTimeout)."),
+        WirestackErrorCode.Closed => new(error, "The Netstack closed with the connection open."),
+        _ => new(error, $"The connection to {RemoteEndPoint} failed ({error})."),
+    };
+
+    private static WirestackException ClosedException() => new(WirestackErrorCode.Closed, "The TCP connection is closed.");
+
+    private static InvalidOperationException SecondWaiter(string operation) =>
+        new($"Another {operation} is already waiting on this TCP connection; a connection allows one waiting {operation} at a time.");
+
+    private static TimeSpan Remaining(long started, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan) return timeout;
+        var left = timeout - Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+}

@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+
+namespace Wirestack.Sockets;
+
+/// <summary>
+/// An <see cref="IDuplexPipe"/> over a <see cref="TcpConnection"/>, from <see cref="TcpConnection.AsDuplexPipe"/>. Two
+/// pumps: one reads from the connection straight into the input pipe's memory (no intermediate buffer), the other
+/// writes the output pipe's segments into the connection. The application completing its output shuts the
+/// connection down for writing; once both directions are done the connection is closed.
+/// </summary>
+internal sealed class TcpConnectionPipe : IDuplexPipe
+{
+    private readonly TcpConnection _connection;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private int _pumpsRunning = 2;
+
+    public TcpConnectionPipe(TcpConnection connection)
+    {
+        _connection = connection;
+        // The connection's rings already pace the producer; the pipes' thresholds only bound what sits in between.
+        var options = new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
+        _input = new Pipe(options);
+        _output = new Pipe(options);
+        _ = ReceiveAsync();
+        _ = SendAsync();
+    }
+
+    public PipeReader Input => _input.Reader;
+
+    public PipeWriter Output => _output.Writer;
+
+    private async Task ReceiveAsync()
+    {
+        var writer = _input.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory();
+                int read = await _connection.ReadAsync(memory).ConfigureAwait(false);
+                if (read == 0) break;
+                writer.Advance(read);
+                var flushed = await writer.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled) break;
+            }
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+        PumpDone();
+    }
+
+    private async Task SendAsync()
+    {
+        var reader = _output.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                foreach (var segment in buffer) await _connection.WriteAsync(segment).ConfigureAwait(false);
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+            if (!_connection.IsClosed) _connection.ShutdownWrite();
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        await reader.CompleteAsync(error).ConfigureAwait(false);
+        PumpDone();
+    }
+
+    private void PumpDone()
+    {
+        if (Interlocked.Decrement(ref _pumpsRunning) == 0) _connection.Close();
+    }
+}

@@ -1,0 +1,275 @@
+using System.Security.Cryptography;
+using Wirestack.Sockets;
+using Wirestack.Testing;
+using Wirestack.Wire;
+using static Wirestack.Tests.Sockets.NetstackTestBed;
+
+namespace Wirestack.Tests.Sockets;
+
+/// <summary>TcpListener and TcpConnection between two Netstacks on a pipe.</summary>
+public sealed class TcpSocketTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task EchoesOneMebibyteAndReadsEndOfStream()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 7));
+        var server = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync(Token);
+            byte[] buffer = new byte[8192];
+            int read;
+            while ((read = await connection.ReadAsync(buffer, Token)) > 0) await connection.WriteAsync(buffer.AsMemory(0, read), Token);
+            connection.ShutdownWrite();
+        }, Token);
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 7), Token);
+        Assert.Equal(new IpEndpoint(AddressB, 7), client.RemoteEndPoint);
+        Assert.Equal(AddressA, client.LocalEndPoint.Address);
+        byte[] data = RandomNumberGenerator.GetBytes(1 << 20);
+        var writer = Task.Run(async () =>
+        {
+            for (int offset = 0; offset < data.Length; offset += 10000)
+                await client.WriteAsync(data.AsMemory(offset, Math.Min(10000, data.Length - offset)), Token);
+            client.ShutdownWrite();
+        }, Token);
+        using var received = new MemoryStream();
+        byte[] chunk = new byte[16384];
+        int n;
+        while ((n = await client.ReadAsync(chunk, Token)) > 0) received.Write(chunk, 0, n);
+        await writer.WaitAsync(Patience, Token);
+        await server.WaitAsync(Patience, Token);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received.ToArray()));
+        Assert.Equal(0, await client.ReadAsync(chunk, Token)); // stays at end of stream
+    }
+
+    [Fact]
+    public async Task ConnectingToAClosedPortIsRefused()
+    {
+        await using var bed = Create();
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await bed.A.ConnectAsync(new IpEndpoint(AddressB, 9), Token));
+        Assert.Equal(WirestackErrorCode.Refused, error.ErrorCode);
+        error = Assert.Throws<WirestackException>(() => bed.A.Connect(new IpEndpoint(AddressB, 9), Patience));
+        Assert.Equal(WirestackErrorCode.Refused, error.ErrorCode);
+        Assert.Equal(0, bed.A.TcpConnectionCount);
+    }
+
+    [Fact]
+    public async Task ConnectingToASilentAddressTimesOut()
+    {
+        await using var bed = Create();
+        var silent = new IpEndpoint(IpAddress.Parse("10.0.0.99"), 80);
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await bed.A.ConnectAsync(silent, TimeSpan.FromMilliseconds(300), Token));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+        error = Assert.Throws<WirestackException>(() => bed.A.Connect(silent, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await bed.A.ConnectAsync(silent, cancel.Token));
+        await WaitUntil(() => bed.A.TcpConnectionCount == 0);
+    }
+
+    [Fact]
+    public async Task SynchronousReadAndWriteWithTimeouts()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 0), backlog: 4);
+        Assert.NotEqual(0, listener.LocalEndPoint.Port);
+        using var client = bed.A.Connect(new IpEndpoint(AddressB, listener.LocalEndPoint.Port), Patience);
+        using var server = listener.Accept(Patience);
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+        client.Write("ping"u8, Patience);
+        byte[] buffer = new byte[16];
+        int read = server.Read(buffer, Patience);
+        Assert.Equal("ping"u8.ToArray(), buffer.AsSpan(0, read).ToArray());
+        var error = Assert.Throws<WirestackException>(() => server.Read(buffer, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+        error = Assert.Throws<WirestackException>(() => listener.Accept(TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task AbortResetsThePeer()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        var pending = server.ReadAsync(new byte[16], Token);
+        client.Abort();
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await pending);
+        Assert.Equal(WirestackErrorCode.Reset, error.ErrorCode);
+        error = await Assert.ThrowsAsync<WirestackException>(async () => await server.WriteAsync(new byte[1], Token));
+        Assert.Equal(WirestackErrorCode.Reset, error.ErrorCode);
+        error = await Assert.ThrowsAsync<WirestackException>(async () => await client.ReadAsync(new byte[1], Token));
+        Assert.Equal(WirestackErrorCode.Closed, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task DisposingFailsAPendingReadWithClosed()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        var pending = client.ReadAsync(new byte[16], Token);
+        Assert.False(pending.IsCompleted);
+        client.Dispose();
+        var error = await Assert.ThrowsAsync<WirestackException>(async () => await pending);
+        Assert.Equal(WirestackErrorCode.Closed, error.ErrorCode);
+        // The close was graceful: the server reads the end of the stream.
+        Assert.Equal(0, await server.ReadAsync(new byte[16], Token).AsTask().WaitAsync(Patience, Token));
+    }
+
+    [Fact]
+    public async Task CancellationEndsEveryWait()
+    {
+        await using var bed = Create(configure: b => b.WithTcpSocketBuffer(4096));
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80), backlog: 1);
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await listener.AcceptAsync(cancel.Token));
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await server.ReadAsync(new byte[16], cancel.Token));
+        // Nobody reads on the server: the rings and windows fill, and the write waits until cancelled.
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await client.WriteAsync(new byte[16 << 20], cancel.Token));
+        // Nothing was lost to the cancelled read: the bytes written are there.
+        byte[] buffer = new byte[100];
+        Assert.Equal(100, await server.ReadAsync(buffer, Token));
+    }
+
+    [Fact]
+    public async Task ManyThreadsOnManyConnections()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80), backlog: 64);
+        var servers = Task.Run(async () =>
+        {
+            var echoes = new List<Task>();
+            for (int i = 0; i < 32; i++)
+            {
+                var connection = await listener.AcceptAsync(Token);
+                echoes.Add(Task.Run(() => Echo(connection), Token));
+            }
+            await Task.WhenAll(echoes);
+        }, Token);
+        var clients = new Task[32];
+        for (int i = 0; i < clients.Length; i++)
+        {
+            int seed = i;
+            clients[i] = Task.Run(() =>
+            {
+                using var connection = bed.A.Connect(new IpEndpoint(AddressB, 80), Patience);
+                byte[] data = new byte[100_000];
+                new Random(seed).NextBytes(data);
+                var reader = Task.Run(() =>
+                {
+                    byte[] got = new byte[data.Length];
+                    int total = 0;
+                    while (total < got.Length) total += connection.Read(got.AsSpan(total), Patience);
+                    Assert.Equal(data, got);
+                });
+                connection.Write(data, Patience);
+                connection.ShutdownWrite();
+                reader.Wait(Patience);
+            }, Token);
+        }
+        await Task.WhenAll(clients).WaitAsync(Patience * 2, Token);
+        await servers.WaitAsync(Patience, Token);
+    }
+
+    [Fact]
+    public async Task AForgottenConnectionIsReclaimed()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        await ConnectAndForget(bed.A);
+        using var server = await listener.AcceptAsync(Token);
+        Assert.Equal(1, bed.A.TcpConnectionCount);
+        for (int i = 0; i < 20 && bed.A.TcpConnectionCount != 0; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(50, Token);
+        }
+        Assert.Equal(0, bed.A.TcpConnectionCount);
+        // Closed gracefully: the peer reads the end of the stream.
+        Assert.Equal(0, await server.ReadAsync(new byte[4], Token).AsTask().WaitAsync(Patience, Token));
+    }
+
+    [Fact]
+    public async Task SteadyStateReadsAndWritesAllocateNothing()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        byte[] request = new byte[64];
+        byte[] buffer = new byte[64];
+        async Task RoundTrips(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                await client.WriteAsync(request, Token);
+                int got = 0;
+                while (got < 64) got += await server.ReadAsync(buffer.AsMemory(got), Token);
+                await server.WriteAsync(buffer, Token);
+                got = 0;
+                while (got < 64) got += await client.ReadAsync(buffer.AsMemory(got), Token);
+            }
+        }
+        await RoundTrips(200); // warm the pools
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await RoundTrips(200);
+        TestContext.Current.TestOutputHelper?.WriteLine($"200 round trips in {clock.Elapsed.TotalMilliseconds} ms");
+        // Every thread (the stack thread and the pool threads the awaits resume on): the waits are pooled.
+        long total = AllocatedOnAllThreads(() => RoundTrips(1000).GetAwaiter().GetResult());
+        Assert.True(total / 4000.0 < 8, $"{total} bytes over 4000 awaited operations");
+        // The calls that complete at once, on this thread exactly.
+        var none = CancellationToken.None;
+        long synchronous = AllocationMeter.Measure(() =>
+        {
+            var write = client.WriteAsync(request, none);
+            Assert.True(write.IsCompletedSuccessfully);
+            while (server.Core.Receive.Count < 64) Thread.SpinWait(20);
+            var read = server.ReadAsync(buffer, none);
+            if (read.Result != 64) throw new InvalidOperationException("short read");
+        }, warmup: 10, iterations: 100);
+        Assert.Equal(0, synchronous);
+    }
+
+    private static long AllocatedOnAllThreads(Action action)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        action();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task ConnectAndForget(Netstack stack)
+    {
+        var connection = await stack.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        GC.KeepAlive(connection);
+    }
+
+    private static async Task Echo(TcpConnection connection)
+    {
+        using (connection)
+        {
+            byte[] buffer = new byte[4096];
+            int read;
+            while ((read = await connection.ReadAsync(buffer, Token)) > 0) await connection.WriteAsync(buffer.AsMemory(0, read), Token);
+            connection.ShutdownWrite();
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (int i = 0; i < 200 && !condition(); i++) await Task.Delay(20, Token);
+        Assert.True(condition());
+    }
+}
