@@ -49,9 +49,10 @@ internal sealed partial class TcpControlBlock
             if (!rst)
             {
                 _ackNow = true;
-                // Wholly below RCV.NXT is a duplicate (the peer resent, or probed the tail with, what we hold because
-                // our ACK was late or lost): normal, answered with an ACK, not a drop. Beyond the window is.
-                if (length > 0 && seq + length <= _rcvNxt) _stack.Counters.DuplicateSegmentsReceivedField++;
+                // Wholly below RCV.NXT is old: a duplicate (the peer resent, or probed the tail with, what we hold
+                // because our ACK was late or lost) or a reordered ACK overtaken by later data. Normal, answered with
+                // an ACK, not a drop; beyond the window is.
+                if (seq < _rcvNxt && seq + length <= _rcvNxt) _stack.Counters.DuplicateSegmentsReceivedField++;
                 else if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
                 // A retransmitted FIN in TIME-WAIT: our ACK was lost; acknowledge again and restart the 2·MSL wait.
                 if (_state == TcpState.TimeWait && (flags & TcpFlags.Fin) != 0) _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;

@@ -76,6 +76,6 @@ public sealed class TcpCounters
     /// <summary>Retransmissions found lost during SACK recovery (later data was SACKed first) and sent again without waiting for the timer.</summary>
     public long LostRetransmissions => Volatile.Read(ref LostRetransmissionsField);
 
-    /// <summary>Segments that arrived wholly below RCV.NXT (the peer resent what we had: our ACK was late or lost); acknowledged, not counted as drops.</summary>
+    /// <summary>Segments that arrived wholly below RCV.NXT: duplicates (the peer resent what we had, as when our ACK was late or lost) and reordered old ACKs; acknowledged, not counted as drops.</summary>
     public long DuplicateSegmentsReceived => Volatile.Read(ref DuplicateSegmentsReceivedField);
 }
