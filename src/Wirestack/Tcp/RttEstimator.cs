@@ -102,6 +102,18 @@ public struct RttEstimator
         _backoff = 0;
     }
 
+    /// <summary>
+    /// RFC 6298 section 5.7: when the SYN (or SYN-ACK) timed out and no sample was taken, data transmission starts
+    /// with a timeout of at least <paramref name="floor"/> (the RFC says 3 s) and no backoff. Does nothing once a
+    /// sample exists.
+    /// </summary>
+    public void RestartAfterSynTimeout(TimeSpan floor)
+    {
+        if (_hasSample) return;
+        _baseRtoTicks = Math.Max(_baseRtoTicks, floor.Ticks);
+        _backoff = 0;
+    }
+
     /// <summary>Doubles the timeout after it expired (RFC 6298 section 5.5), up to the maximum.</summary>
     public void Backoff()
     {

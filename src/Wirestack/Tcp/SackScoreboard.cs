@@ -92,6 +92,25 @@ public sealed class SackScoreboard
         return false;
     }
 
+    /// <summary>The first byte at or after <paramref name="seq"/> that is not SACKed.</summary>
+    public TcpSeqNumber SkipSacked(TcpSeqNumber seq)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if (seq < _ranges[i].Left) break;
+            if (seq < _ranges[i].Right) seq = _ranges[i].Right;
+        }
+        return seq;
+    }
+
+    /// <summary>The start of the first SACKed range above <paramref name="seq"/>, or <paramref name="limit"/> when none starts below it.</summary>
+    public TcpSeqNumber NextSackedAbove(TcpSeqNumber seq, TcpSeqNumber limit)
+    {
+        for (int i = 0; i < _count; i++)
+            if (_ranges[i].Left > seq) return TcpSeqNumber.Min(_ranges[i].Left, limit);
+        return limit;
+    }
+
     /// <summary>
     /// RFC 6675 IsLost: true when <see cref="DupThresh"/> or more discontiguous SACKed ranges lie above
     /// <paramref name="seq"/>, or more than (DupThresh − 1)·<paramref name="mss"/> SACKed bytes do.

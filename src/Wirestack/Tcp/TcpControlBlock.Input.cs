@@ -49,7 +49,11 @@ internal sealed partial class TcpControlBlock
             if (!rst)
             {
                 _ackNow = true;
-                if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
+                // Wholly below RCV.NXT is old: a duplicate (the peer resent, or probed the tail with, what we hold
+                // because our ACK was late or lost) or a reordered ACK overtaken by later data. Normal, answered with
+                // an ACK, not a drop; beyond the window is.
+                if (seq < _rcvNxt && seq + length <= _rcvNxt) _stack.Counters.DuplicateSegmentsReceivedField++;
+                else if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
                 // A retransmitted FIN in TIME-WAIT: our ACK was lost; acknowledge again and restart the 2·MSL wait.
                 if (_state == TcpState.TimeWait && (flags & TcpFlags.Fin) != 0) _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;
             }
@@ -111,6 +115,7 @@ internal sealed partial class TcpControlBlock
             _sndWl1 = seq;
             _sndWl2 = ack;
             _congestion!.Initialize(EffectiveMss(now), now);
+            if (_synRetries > 0) _rtt.RestartAfterSynTimeout(SynTimeoutRto);
             if (_finQueued) _state = TcpState.FinWait1;
             _stack.OnEstablished(this);
         }
@@ -192,6 +197,8 @@ internal sealed partial class TcpControlBlock
             AcknowledgeSyn(ack, segment, now);
             _state = _finQueued ? TcpState.FinWait1 : TcpState.Established;
             _congestion!.Initialize(EffectiveMss(now), now);
+            if (_synRetries > 0) _rtt.RestartAfterSynTimeout(SynTimeoutRto);
+            _synRetries = 0;
             _stack.OnEstablished(this);
             _ackNow = true;
             Output(now);
@@ -248,7 +255,7 @@ internal sealed partial class TcpControlBlock
             _tsRecent = ts.Value;
             _tsRecentAge = now;
         }
-        if (_sackPermitted) TakeSackBlocks(segment);
+        if (_sackPermitted) _scoreboard!.Update(ack, segment.SackBlocks.AsSpan(), _sndMax);
 
         if (ack > _sndUna)
         {
@@ -268,6 +275,11 @@ internal sealed partial class TcpControlBlock
             _sndWl1 = seq;
             _sndWl2 = ack;
             if (opened) OnWindowOpened();
+        }
+        if (_sackPermitted)
+        {
+            DetectLostRetransmission(now);
+            MaybeEnterSackRecovery(now);
         }
 
         // Our FIN is acknowledged when SND.UNA passes it.

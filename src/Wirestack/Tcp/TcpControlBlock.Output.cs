@@ -7,6 +7,8 @@ namespace Wirestack.Tcp;
 internal sealed partial class TcpControlBlock
 {
     private readonly (long Start, long End)[] _sackScratch = new (long, long)[TcpSackBlocks.MaxCount];
+    // One past the last segment SendSegment put out (it may shorten a segment to make room for SACK blocks).
+    private TcpSeqNumber _lastSegmentEnd;
 
     /// <summary>Sends everything that is due now: SYN, data, FIN, or an ACK that was asked for.</summary>
     public void Output(Instant now)
@@ -70,15 +72,27 @@ internal sealed partial class TcpControlBlock
         // RFC 5681 section 4.1: after an idle period longer than the RTO, restart from at most the initial window.
         if (_sndUna == _sndMax && DataEnd > _sndNxt && _lastDataSentAt != Instant.MaxValue && now - _lastDataSentAt > _rtt.Rto)
             _congestion!.OnIdleRestart(now);
+        if (_inRecovery && _sackPermitted)
+        {
+            SendSackRecovery(now);
+            return;
+        }
         while (true)
         {
+            // Resending after a timeout: skip what the peer reported holding (RFC 6675 section 5.1).
+            if (_sackPermitted && _sndNxt < _sndMax) _sndNxt = _scoreboard!.SkipSacked(_sndNxt);
             var dataEnd = DataEnd;
             int pending = Math.Max(dataEnd - _sndNxt, 0);
             bool finDue = _finQueued && _sndNxt <= dataEnd;
             int inFlight = _sndNxt - _sndUna;
             int window = Math.Min(_sndWnd, SendCongestionWindow);
-            int usable = Math.Max(window - inFlight, 0);
+            // Limited Transmit (RFC 3042, RFC 6675 section 5 step 2): segments the peer SACKed have left the
+            // network, so up to two of them make room for new data, which draws the further SACKs that detect a
+            // loss in a small window before the timer would.
+            int sackCredit = _sackPermitted && _sndNxt == _sndMax ? Math.Min(_scoreboard!.SackedBytes, 2 * mss) : 0;
+            int usable = Math.Max(Math.Min(window - inFlight + sackCredit, _sndWnd - inFlight), 0);
             int length = Math.Min(Math.Min(pending, mss), usable);
+            if (_sackPermitted && _sndNxt < _sndMax) length = Math.Min(length, _scoreboard!.NextSackedAbove(_sndNxt, _sndMax) - _sndNxt);
             bool fin = finDue && _sndNxt + length == dataEnd;
             if (length == 0 && !fin)
             {
@@ -124,6 +138,7 @@ internal sealed partial class TcpControlBlock
         bool sent = Transmit(header, seq - _sendBase, now);
         if (retransmission) _stack.Counters.RetransmittedSegmentsField++;
         var end = seq + length + (fin ? 1 : 0);
+        _lastSegmentEnd = end;
         if (seq == _sndNxt || (seq < _sndNxt && end > _sndNxt)) _sndNxt = TcpSeqNumber.Max(_sndNxt, end);
         if (end > _sndMax)
         {

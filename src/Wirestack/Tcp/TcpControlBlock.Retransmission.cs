@@ -3,12 +3,15 @@ using Wirestack.Wire;
 namespace Wirestack.Tcp;
 
 // Loss recovery. The send ring is the retransmission store: a retransmission re-reads a sequence range of it.
-// RTO with Karn's rule and exponential backoff (RFC 6298), fast retransmit on three duplicate ACKs and NewReno fast
-// recovery (RFC 5681, RFC 6582) with the window inflation done here; SACK blocks from the peer steer which holes are
-// resent during recovery.
+// RTO with Karn's rule and exponential backoff (RFC 6298). With SACK, RFC 6675: the scoreboard decides when a loss
+// is detected (DupThresh duplicate ACKs or IsLost(SND.UNA)) and what to send while the pipe is below cwnd (NextSeg,
+// then the rescue retransmission). Without SACK, fast retransmit on three duplicate ACKs and NewReno fast recovery
+// (RFC 5681, RFC 6582) with the window inflation done here.
 internal sealed partial class TcpControlBlock
 {
     private const int DuplicateAckThreshold = 3;
+    // RFC 6298 section 5.7: the RTO data transmission starts with after a SYN timed out and nothing was measured.
+    private static readonly TimeSpan SynTimeoutRto = TimeSpan.FromSeconds(3);
 
     private RttEstimator _rtt;
     private Instant _retransmitAt;
@@ -28,9 +31,17 @@ internal sealed partial class TcpControlBlock
     // The highest sequence number retransmitted during this recovery, so that each hole goes once per episode.
     private TcpSeqNumber _recoveryResent;
 
-    // The peer's latest SACK blocks (RFC 2018), as a small scoreboard of what it holds above SND.UNA.
-    private readonly TcpSackBlock[] _peerSacks = new TcpSackBlock[TcpSackBlocks.MaxCount];
-    private int _peerSackCount;
+    // RFC 6675 state: what the peer holds above SND.UNA (allocated with the rings, at the slot's first use),
+    // HighRxt and RescueRxt (one past their byte, as SackScoreboard takes them).
+    private SackScoreboard? _scoreboard;
+    private TcpSeqNumber _highRxt;
+    private TcpSeqNumber _rescueRxt;
+    // RACK-lite (RFC 8985 in miniature): the hole at SND.UNA was resent at _lostCheckAt, when SND.MAX was
+    // _lostCheckMark. Once data sent after it is SACKed and a reordering allowance has passed while SND.UNA has not
+    // moved past it, that retransmission was lost too: resend the holes instead of waiting for the timer.
+    private TcpSeqNumber _lostCheckUna;
+    private TcpSeqNumber _lostCheckMark;
+    private Instant _lostCheckAt;
 
     private int SendCongestionWindow => _inRecovery ? _recoveryWindow : _congestion!.CongestionWindow;
 
@@ -50,7 +61,9 @@ internal sealed partial class TcpControlBlock
         _recover = _iss;
         _recoveryWindow = 0;
         _recoveryResent = _iss;
-        _peerSackCount = 0;
+        _scoreboard ??= new SackScoreboard(Math.Max(_options.MaxOutOfOrderRanges, TcpSackBlocks.MaxCount));
+        _scoreboard.Reset(_iss);
+        _highRxt = _rescueRxt = _iss;
     }
 
     private void StartRetransmitTimer(Instant now)
@@ -98,17 +111,30 @@ internal sealed partial class TcpControlBlock
     {
         int acked = ack - _sndUna;
         // RTT: from the echoed timestamp, else from the one timed segment (Karn: never a retransmitted one).
+        bool sampled = false;
+        TimeSpan sample = default;
         if (_timestamps && segment.Timestamps is TcpTimestamps ts && ts.EchoReply != 0)
         {
-            int sample = unchecked((int)(TimestampNow(now) - ts.EchoReply));
-            if (sample >= 0) _rtt.AddSample(TimeSpan.FromMilliseconds(sample));
+            int milliseconds = unchecked((int)(TimestampNow(now) - ts.EchoReply));
+            if (milliseconds >= 0)
+            {
+                sample = TimeSpan.FromMilliseconds(milliseconds);
+                sampled = true;
+            }
         }
         else if (_rttTiming && ack > _rttSeq)
         {
-            _rtt.AddSample(now - _rttSentAt);
+            sample = now - _rttSentAt;
+            sampled = true;
             _rttTiming = false;
         }
         if (_rttTiming && ack > _rttSeq) _rttTiming = false;
+        if (sampled)
+        {
+            _rtt.AddSample(sample);
+            // HyStart++ (RFC 9406) wants each sample before the ACK's window growth.
+            if (_congestion is IRttSampleSink sink) sink.OnRttSample(sample, ack, _sndNxt);
+        }
 
         // Free acknowledged data from the ring (the SYN and FIN occupy sequence space but not ring bytes).
         int ringBytes = Math.Min(Math.Max(ack - _sendBase, 0), _send!.Count);
@@ -119,6 +145,7 @@ internal sealed partial class TcpControlBlock
         }
         _sndUna = ack;
         if (_sndNxt < _sndUna) _sndNxt = _sndUna;
+        if (_highRxt < _sndUna) _highRxt = _sndUna;
         _unackedSince = now;
         _synRetries = 0;
 
@@ -127,17 +154,18 @@ internal sealed partial class TcpControlBlock
         {
             if (ack >= _recover)
             {
-                // Full acknowledgment: recovery is over (RFC 6582 section 3.2 step 3).
+                // Full acknowledgment: recovery is over (RFC 6582 section 3.2 step 3, RFC 6675 section 5).
                 _inRecovery = false;
                 _congestion!.OnRecoveryExit(now);
             }
-            else
+            else if (!_sackPermitted)
             {
                 // Partial acknowledgment: the next hole was lost too. Resend it at once, deflate the window by what
                 // was acknowledged and add one segment back (RFC 6582 section 3.2 step 4).
                 _recoveryWindow = Math.Max(_recoveryWindow - acked + (acked >= mss ? mss : 0), mss);
                 RetransmitFirstHole(now);
             }
+            // With SACK a partial ACK only shrinks the pipe: Output runs step (C) of RFC 6675 section 5.
         }
         else
         {
@@ -151,16 +179,16 @@ internal sealed partial class TcpControlBlock
     private void OnDuplicateAck(Instant now)
     {
         _duplicateAcks++;
+        if (_sackPermitted) return; // RFC 6675: the scoreboard decides (MaybeEnterSackRecovery)
         int mss = EffectiveMss(now);
         if (_inRecovery)
         {
             // Window inflation: each duplicate ACK means a segment left the network.
             _recoveryWindow += mss;
-            if (_sackPermitted) RetransmitFirstHole(now);
             return;
         }
         // RFC 6582 section 3.2 step 2: no new recovery until SND.UNA passes the previous recovery point.
-        if (_duplicateAcks < DuplicateAckThreshold || _sndUna - 1 < _recover && _recover != _iss) return;
+        if (_duplicateAcks < DuplicateAckThreshold || !RecoveryAllowed) return;
         _stack.Counters.FastRetransmitsField++;
         int flight = _sndMax - _sndUna;
         _congestion!.OnFastRetransmit(flight, now);
@@ -172,52 +200,115 @@ internal sealed partial class TcpControlBlock
         _retransmitAt = now + _rtt.Rto;
     }
 
-    // Resends the first un-SACKed segment at or above SND.UNA not yet resent in this recovery.
+    // A new recovery may start only once the previous one (or the last timeout) is over: with SACK once everything
+    // sent before it is acknowledged (recover is kept one past its byte); NewReno waits for an ACK that "covers more
+    // than recover" (RFC 6582 section 3.2 step 2), a segment beyond it.
+    private bool RecoveryAllowed => _recover == _iss || (_sackPermitted ? _sndUna >= _recover : _sndUna - 1 >= _recover);
+
+    // NewReno: resends the segment at SND.UNA, once per recovery episode and partial ACK.
     private void RetransmitFirstHole(Instant now)
     {
-        int mss = EffectiveMss(now);
-        var seq = TcpSeqNumber.Max(_sndUna, _recoveryResent);
-        var highestSacked = _sndUna;
-        for (int i = 0; i < _peerSackCount; i++) highestSacked = TcpSeqNumber.Max(highestSacked, _peerSacks[i].Right);
-        // Skip ranges the peer holds.
-        for (int pass = 0; pass < _peerSackCount; pass++)
-        {
-            bool moved = false;
-            for (int i = 0; i < _peerSackCount; i++)
-                if (_peerSacks[i].Left <= seq && seq < _peerSacks[i].Right)
-                {
-                    seq = _peerSacks[i].Right;
-                    moved = true;
-                }
-            if (!moved) break;
-        }
-        if (seq >= _sndMax) return;
-        // Without SACK only the segment at SND.UNA is known lost; with it, any hole below the highest SACKed byte.
-        if (seq != _sndUna && (!_sackPermitted || seq >= highestSacked)) return;
+        var seq = _sndUna;
+        if (_recoveryResent > seq || seq >= _sndMax) return;
         var end = DataEnd;
-        int length = Math.Min(mss, Math.Max(end - seq, 0));
-        var limit = _sndMax;
-        for (int i = 0; i < _peerSackCount; i++)
-            if (_peerSacks[i].Left > seq && _peerSacks[i].Left < limit) limit = _peerSacks[i].Left;
-        length = Math.Min(length, Math.Max(limit - seq, 0));
+        int length = Math.Min(EffectiveMss(now), Math.Max(end - seq, 0));
         bool fin = _finQueued && seq + length == end && _sndMax > end;
         if (length == 0 && !fin) return;
-        if (SendSegment(seq, length, fin, now)) _recoveryResent = seq + length + (fin ? 1 : 0);
+        if (SendSegment(seq, length, fin, now)) _recoveryResent = _lastSegmentEnd;
     }
 
-    private void TakeSackBlocks(in TcpRepr segment)
+    // RFC 6675 section 5 step 4: after an ACK, enter recovery when DupThresh duplicate ACKs arrived or the
+    // scoreboard says the segment at SND.UNA is lost (which also catches ACKs that carry data, never "duplicates").
+    private void MaybeEnterSackRecovery(Instant now)
     {
-        var blocks = segment.SackBlocks.AsSpan();
-        if (blocks.Length == 0) return;
-        int count = 0;
-        for (int i = 0; i < blocks.Length; i++)
+        if (_inRecovery || _sndUna == _sndMax || !RecoveryAllowed || _scoreboard!.Count == 0) return;
+        int mss = EffectiveMss(now);
+        if (_duplicateAcks < DuplicateAckThreshold && !_scoreboard.IsLost(_sndUna, mss)) return;
+        _stack.Counters.FastRetransmitsField++;
+        _congestion!.OnFastRetransmit(_sndMax - _sndUna, now);
+        _inRecovery = true;
+        _recover = _sndMax;
+        _highRxt = _sndUna;
+        // Step 4.3: the first lost segment goes at once, whatever the pipe; HighRxt and RescueRxt end where it ends.
+        if (_scoreboard.TryNextSegment(_sndUna, _sndMax, _highRxt, mss, out var start, out int length)
+            && SendRetransmission(start, length, now))
         {
-            var block = blocks[i];
-            // Ignore D-SACKs and nonsense (RFC 2883: a block below SND.UNA reports a duplicate).
-            if (block.Right <= _sndUna || block.Left >= block.Right || block.Right > _sndMax) continue;
-            _peerSacks[count++] = block;
+            _highRxt = _lastSegmentEnd;
         }
-        _peerSackCount = count;
+        _rescueRxt = _highRxt;
+        MarkLostCheck(now);
+        _retransmitAt = now + _rtt.Rto;
+    }
+
+    private void MarkLostCheck(Instant now)
+    {
+        _lostCheckUna = _sndUna;
+        _lostCheckMark = _sndMax;
+        _lostCheckAt = now;
+    }
+
+    // During SACK recovery: was the retransmission of the hole at SND.UNA lost as well?
+    private void DetectLostRetransmission(Instant now)
+    {
+        if (!_inRecovery || _sndUna >= _highRxt) return;
+        if (_sndUna != _lostCheckUna)
+        {
+            // SND.UNA moved: the next hole's retransmission (already sent or about to be) is what to watch.
+            MarkLostCheck(now);
+            return;
+        }
+        var minRtt = _rtt.MinRtt;
+        if (_scoreboard!.HighestSacked <= _lostCheckMark || now - _lostCheckAt < minRtt + minRtt / 4) return;
+        _stack.Counters.LostRetransmissionsField++;
+        _highRxt = _sndUna;
+        MarkLostCheck(now);
+    }
+
+    // RFC 6675 section 5 step (C): while cwnd − pipe allows a segment, send NextSeg (lost holes, new data, the rest of
+    // the holes), then the once-per-recovery rescue of the tail.
+    private void SendSackRecovery(Instant now)
+    {
+        int mss = EffectiveMss(now);
+        var board = _scoreboard!;
+        // Bounded: every round sends a segment or stops, and a window holds only so many.
+        for (int budget = 4096; budget > 0; budget--)
+        {
+            int pipe = board.Pipe(_sndUna, _sndMax, _highRxt, mss);
+            if (_congestion!.CongestionWindow - pipe < mss) return;
+            var dataEnd = DataEnd;
+            bool unsent = (dataEnd > _sndMax || (_finQueued && _sndMax <= dataEnd)) && _sndNxt == _sndMax;
+            int newLength = Math.Min(Math.Min(Math.Max(dataEnd - _sndMax, 0), mss), Math.Max(_sndUna + _sndWnd - _sndMax, 0));
+            bool fin = _finQueued && _sndMax + newLength == dataEnd;
+            bool canSendNew = unsent && (newLength > 0 || fin);
+            if (board.TryNextSegment(_sndUna, _sndMax, _highRxt, mss, canSendNew, out var start, out int length))
+            {
+                if (start == _sndMax)
+                {
+                    // Rule 2: new data, as much as one segment and the peer's window allow.
+                    if (!SendSegment(_sndMax, newLength, fin, now)) return;
+                    continue;
+                }
+                if (!SendRetransmission(start, length, now)) return;
+                _highRxt = TcpSeqNumber.Max(_highRxt, _lastSegmentEnd);
+                continue;
+            }
+            if (board.TryRescueSegment(_sndUna, _sndMax, mss, ref _rescueRxt, _recover, out start, out length))
+            {
+                SendRetransmission(start, length, now);
+                return;
+            }
+            return;
+        }
+    }
+
+    // Resends [start, start+length) of sequence space, the FIN included when the range covers it.
+    private bool SendRetransmission(TcpSeqNumber start, int length, Instant now)
+    {
+        var dataEnd = DataEnd;
+        int payload = Math.Max(Math.Min(length, dataEnd - start), 0);
+        bool fin = _finQueued && start + length > dataEnd && _sndMax > dataEnd;
+        if (payload == 0 && !fin) return false;
+        return SendSegment(start, payload, fin, now);
     }
 
     // The retransmission (or persist) timer expired.
@@ -250,12 +341,13 @@ internal sealed partial class TcpControlBlock
             Abort(now, TcpError.TimedOut);
             return;
         }
-        // RFC 5681 section 3.1 and RFC 6298 section 5: collapse the window, back off, go back to SND.UNA.
+        // RFC 5681 section 3.1 and RFC 6298 section 5: collapse the window, back off, go back to SND.UNA. The
+        // scoreboard is kept (RFC 6675 section 5.1): the resend skips what the peer reported holding.
         _congestion!.OnRetransmitTimeout(_sndMax - _sndUna, now);
         _inRecovery = false;
         _recover = _sndMax;
         _duplicateAcks = 0;
-        _peerSackCount = 0;
+        _highRxt = _sndUna;
         _rtt.Backoff();
         _rttTiming = false;
         _sndNxt = _sndUna;

@@ -10,7 +10,7 @@ namespace Wirestack.Tcp;
 /// </summary>
 /// <remarks>
 /// Files: this one holds the fields, opening and the application's side; <c>.Input.cs</c> the arrival of segments;
-/// <c>.Output.cs</c> what and when to send; <c>.Retransmission.cs</c> loss recovery (RTO, fast retransmit, NewReno);
+/// <c>.Output.cs</c> what and when to send; <c>.Retransmission.cs</c> loss recovery (RTO, SACK recovery per RFC 6675, NewReno without SACK);
 /// <c>.Timers.cs</c> the delayed-ACK, persist, keep-alive and TIME-WAIT timers. Slots are reused: the rings are
 /// allocated at the slot's first use and kept.
 /// </remarks>

@@ -22,6 +22,8 @@ public sealed class TcpCounters
     internal long SynCookiesSentField;
     internal long ChallengeAcksSuppressedField;
     internal long SynCookiesAcceptedField;
+    internal long LostRetransmissionsField;
+    internal long DuplicateSegmentsReceivedField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -70,4 +72,10 @@ public sealed class TcpCounters
 
     /// <summary>Data segments that arrived beyond a gap.</summary>
     public long OutOfOrderSegments => Volatile.Read(ref OutOfOrderSegmentsField);
+
+    /// <summary>Retransmissions found lost during SACK recovery (later data was SACKed first) and sent again without waiting for the timer.</summary>
+    public long LostRetransmissions => Volatile.Read(ref LostRetransmissionsField);
+
+    /// <summary>Segments that arrived wholly below RCV.NXT: duplicates (the peer resent what we had, as when our ACK was late or lost) and reordered old ACKs; acknowledged, not counted as drops.</summary>
+    public long DuplicateSegmentsReceived => Volatile.Read(ref DuplicateSegmentsReceivedField);
 }

@@ -60,7 +60,7 @@ public sealed record TcpOptions
     /// <summary>How long a connection closed by the application may wait in FIN-WAIT-2 for the peer's FIN. Default 60 s, as Linux.</summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The congestion control algorithm (the control block does NewReno fast recovery around either). Default CUBIC, as Linux.</summary>
+    /// <summary>The congestion control algorithm (the control block does the loss recovery around either: RFC 6675 with SACK, NewReno without). Default CUBIC, as Linux.</summary>
     public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
 
     /// <summary>The most challenge ACKs (RFC 5961) the stack sends per second, across all connections. Default 1000.</summary>

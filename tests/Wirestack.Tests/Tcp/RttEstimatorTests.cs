@@ -84,4 +84,20 @@ public class RttEstimatorTests
         var rtt = Make();
         Assert.Throws<ArgumentOutOfRangeException>(() => rtt.AddSample(TimeSpan.FromTicks(-1)));
     }
+
+    [Fact]
+    public void SynTimeoutWithoutSampleRestartsAtThreeSeconds()
+    {
+        // RFC 6298 section 5.7: a 1 s initial RTO backed off by a SYN timeout starts data at 3 s, without backoff.
+        var rtt = Make();
+        rtt.Backoff();
+        rtt.RestartAfterSynTimeout(TimeSpan.FromSeconds(3));
+        Assert.Equal(TimeSpan.FromSeconds(3), rtt.Rto);
+        Assert.Equal(0, rtt.BackoffCount);
+        // With a sample the measured RTO stands.
+        var sampled = Make();
+        sampled.AddSample(TimeSpan.FromMilliseconds(100));
+        sampled.RestartAfterSynTimeout(TimeSpan.FromSeconds(3));
+        Assert.Equal(TimeSpan.FromMilliseconds(300), sampled.Rto);
+    }
 }
