@@ -124,6 +124,22 @@ internal sealed class StackDemo(DemoOptions options, TextWriter output)
             Record("TCP transfer", false, "B could not listen or A could not connect");
             return;
         }
+        // Dissecting every data segment slows the transfer down; only -v needs to see them.
+        _hosts.Watcher.Watching = options.Verbose;
+        try
+        {
+            Transfer(total, listener, client);
+        }
+        finally
+        {
+            _hosts.Watcher.Watching = true;
+        }
+    }
+
+    private void Transfer(long total, TcpListenerHandle listener, TcpHandle client)
+    {
+        var a = _hosts.A;
+        var b = _hosts.B;
         TcpHandle server = default;
         bool connected = _hosts.PollUntil(() => (server.IsAssigned || b.TryAcceptTcp(listener, out server))
             && a.GetTcpState(client) == TcpState.Established, _stepTimeout);
