@@ -7,6 +7,7 @@ using static Wirestack.Tests.Sockets.NetstackTestBed;
 namespace Wirestack.Tests.Sockets;
 
 /// <summary>TcpListener and TcpConnection between two Netstacks on a pipe.</summary>
+[Collection(ProcessWideAllocationCollection.Name)]
 public sealed class TcpSocketTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
