@@ -125,6 +125,7 @@ public sealed partial class Netstack
     /// <summary>Puts a connection on the ready list and wakes the stack. Any thread; no allocation.</summary>
     internal void EnqueueReady(TcpConnectionCore core)
     {
+        if (IsDisposed) return; // nothing services the list any more
         if (Interlocked.Exchange(ref core.Queued, 1) != 0) return;
         TcpConnectionCore? head;
         do

@@ -273,3 +273,78 @@ public sealed class TcpSocketTests
         Assert.True(condition());
     }
 }
+
+/// <summary>The Stream and IDuplexPipe adapters of a TcpConnection.</summary>
+public sealed class TcpAdapterTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TheStreamIsHonestAboutWhatItCanDo()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        var stream = client.AsStream();
+        Assert.Same(stream, client.AsStream());
+        Assert.True(stream.CanRead);
+        Assert.True(stream.CanWrite);
+        Assert.False(stream.CanSeek);
+        Assert.True(stream.CanTimeout);
+        Assert.Equal(Timeout.Infinite, stream.ReadTimeout);
+        Assert.Throws<NotSupportedException>(() => stream.Length);
+        Assert.Throws<NotSupportedException>(() => stream.Seek(0, SeekOrigin.Begin));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.ReadTimeout = 0);
+        stream.ReadTimeout = 100;
+        var error = Assert.Throws<WirestackException>(() => stream.ReadExactly(new byte[1]));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+        stream.Write("abc"u8);
+        stream.Flush();
+        await stream.FlushAsync(Token);
+        var serverStream = server.AsStream();
+        byte[] buffer = new byte[3];
+        await serverStream.ReadExactlyAsync(buffer, Token);
+        Assert.Equal("abc"u8.ToArray(), buffer);
+        stream.Dispose();
+        Assert.True(client.IsClosed);
+        Assert.False(stream.CanRead);
+        Assert.Equal(0, await serverStream.ReadAsync(buffer, Token)); // closed gracefully
+    }
+
+    [Fact]
+    public async Task TheDuplexPipeEchoesAndCompletes()
+    {
+        await using var bed = Create();
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80));
+        var server = Task.Run(async () =>
+        {
+            var pipe = (await listener.AcceptAsync(Token)).AsDuplexPipe();
+            await pipe.Input.CopyToAsync(pipe.Output, Token); // until the client's FIN
+            await pipe.Input.CompleteAsync();
+            await pipe.Output.CompleteAsync();
+        }, Token);
+        var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        var duplex = client.AsDuplexPipe();
+        byte[] data = RandomNumberGenerator.GetBytes(300_000);
+        var writer = Task.Run(async () =>
+        {
+            for (int offset = 0; offset < data.Length; offset += 7000)
+            {
+                var piece = data.AsMemory(offset, Math.Min(7000, data.Length - offset));
+                piece.CopyTo(duplex.Output.GetMemory(piece.Length));
+                duplex.Output.Advance(piece.Length);
+                await duplex.Output.FlushAsync(Token);
+            }
+            await duplex.Output.CompleteAsync(); // shuts the connection down for writing
+        }, Token);
+        using var received = new MemoryStream();
+        await duplex.Input.CopyToAsync(received, Token);
+        await duplex.Input.CompleteAsync();
+        await writer;
+        await server.WaitAsync(TimeSpan.FromSeconds(20), Token);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received.ToArray()));
+        for (int i = 0; i < 100 && !client.IsClosed; i++) await Task.Delay(10, Token);
+        Assert.True(client.IsClosed); // both directions done: the connection closed itself
+    }
+}
