@@ -356,7 +356,14 @@ public sealed partial class Netstack
             if (core is null) continue;
             core.SetError(WirestackErrorCode.Closed);
             core.Connecting?.TrySetException(closed);
-            _interface.AbortTcp(core.Handle, Instant.Now(_time));
+            try
+            {
+                _interface.AbortTcp(core.Handle, Instant.Now(_time));
+            }
+            catch (ObjectDisposedException)
+            {
+                // The device went first: the peer learns of it by its own timeout.
+            }
             Unregister(core);
         }
         for (int i = 0; i < _tcpListeners.Count; i++) _tcpListeners[i].OnStopped();
