@@ -11,7 +11,8 @@ namespace Wirestack.Benchmarks;
 /// baseline is the kernel's loopback through <see cref="KernelNetwork"/>, measured in the same run; against it two
 /// Wirestack stacks on their own threads joined by a pipe (<see cref="StackNetwork"/>). Bulk: 1 MiB written in
 /// 64 KiB writes to a sink that acknowledges the whole mebibyte with one byte (goodput, not buffering). Round trip:
-/// 64 bytes to an echo and back.
+/// 64 bytes to an echo and back. One more bulk row writes through <see cref="TcpConnection.AsDuplexPipe"/> (the
+/// custom pumps) instead of the Stream.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -28,6 +29,7 @@ public class TcpStreamBenchmarks
     private Stream _kernelEcho = null!;
     private Stream _stackBulk = null!;
     private Stream _stackEcho = null!;
+    private System.IO.Pipelines.IDuplexPipe _stackPipe = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -41,6 +43,14 @@ public class TcpStreamBenchmarks
         _cleanup.Add(a);
         _cleanup.Add(b);
         (_stackBulk, _stackEcho) = Connect(b, a, IpAddress.Parse("10.0.0.2"));
+        var pipeListener = b.Stack.ListenTcp(new IpEndpoint(IpAddress.Parse("10.0.0.2"), 0));
+        _cleanup.Add(pipeListener);
+        var pipeClient = a.Stack.Connect(new IpEndpoint(IpAddress.Parse("10.0.0.2"), pipeListener.LocalEndPoint.Port), TimeSpan.FromSeconds(10));
+        var pipeServer = pipeListener.Accept(TimeSpan.FromSeconds(10));
+        _cleanup.Add(pipeClient);
+        _cleanup.Add(pipeServer);
+        Background(() => Sink(pipeServer.AsStream()));
+        _stackPipe = pipeClient.AsDuplexPipe();
     }
 
     [GlobalCleanup]
@@ -54,6 +64,22 @@ public class TcpStreamBenchmarks
 
     [Benchmark, BenchmarkCategory("Bulk 1 MiB")]
     public int StackBulk() => Bulk(_stackBulk);
+
+    [Benchmark, BenchmarkCategory("Bulk 1 MiB")]
+    public async Task<int> StackPipeBulk()
+    {
+        var output = _stackPipe.Output;
+        for (int sent = 0; sent < BulkLength; sent += ChunkLength)
+        {
+            _chunk.CopyTo(output.GetMemory(ChunkLength));
+            output.Advance(ChunkLength);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        var input = _stackPipe.Input;
+        var result = await input.ReadAsync().ConfigureAwait(false);
+        input.AdvanceTo(result.Buffer.GetPosition(1));
+        return 1;
+    }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Round trip 64 B")]
     public int KernelRoundTrip() => RoundTrip(_kernelEcho);

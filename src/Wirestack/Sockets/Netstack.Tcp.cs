@@ -125,6 +125,7 @@ public sealed partial class Netstack
     /// <summary>Puts a connection on the ready list and wakes the stack. Any thread; no allocation.</summary>
     internal void EnqueueReady(TcpConnectionCore core)
     {
+        if (IsDisposed) return; // nothing services the list any more
         if (Interlocked.Exchange(ref core.Queued, 1) != 0) return;
         TcpConnectionCore? head;
         do
@@ -355,7 +356,14 @@ public sealed partial class Netstack
             if (core is null) continue;
             core.SetError(WirestackErrorCode.Closed);
             core.Connecting?.TrySetException(closed);
-            _interface.AbortTcp(core.Handle, Instant.Now(_time));
+            try
+            {
+                _interface.AbortTcp(core.Handle, Instant.Now(_time));
+            }
+            catch (ObjectDisposedException)
+            {
+                // The device went first: the peer learns of it by its own timeout.
+            }
             Unregister(core);
         }
         for (int i = 0; i < _tcpListeners.Count; i++) _tcpListeners[i].OnStopped();

@@ -31,7 +31,17 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     internal TcpConnection(TcpConnectionCore core) => Core = core;
 
     /// <summary>Closes a connection the application lost without disposing it: the stack must not keep it for ever.</summary>
-    ~TcpConnection() => Core.RequestClose(abort: false);
+    ~TcpConnection()
+    {
+        try
+        {
+            Core.RequestClose(abort: false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or WirestackException)
+        {
+            // The stack went first and took the connection with it; a finalizer must not throw.
+        }
+    }
 
     /// <summary>Our address and port.</summary>
     public IpEndpoint LocalEndPoint => Core.LocalEndPoint;
