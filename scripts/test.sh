@@ -10,6 +10,7 @@ declare -A tools=(
   [ip]=iproute2 [ping]=iputils-ping [tshark]=tshark [tcpdump]=tcpdump [nc]=netcat-openbsd
   [socat]=socat [curl]=curl [iperf3]=iperf3 [ethtool]=ethtool [python3]=python3 [cc]=gcc
   [setpriv]=util-linux
+  [tc]=iproute2 [nstat]=iproute2
 )
 missing=()
 for cmd in "${!tools[@]}"; do

@@ -17,6 +17,9 @@ public sealed partial class Interface : ITcpSegmentSender
     /// <summary>TCP connections in any state, TIME-WAIT included.</summary>
     public int TcpConnectionCount => _tcp.ConnectionCount;
 
+    /// <summary>The TCP stack itself, for tests that count its internal work.</summary>
+    internal TcpStack TcpStack => _tcp;
+
     private void InitializeTcp(InterfaceOptions options)
     {
         _tcp = new TcpStack(options.Tcp, this, Counters, options.RandomSeed);

@@ -21,8 +21,10 @@ internal sealed partial class TcpControlBlock
         bool rst = (flags & TcpFlags.Rst) != 0;
         bool syn = (flags & TcpFlags.Syn) != 0;
 
-        // RFC 7323 section 5.3: PAWS drops a segment whose timestamp is older than the last one in sequence.
-        if (_timestamps && !rst && segment.Timestamps is TcpTimestamps ts && IsBefore(ts.Value, _tsRecent))
+        // RFC 7323 section 5.3: PAWS drops a segment whose timestamp is older than the last one in sequence. As Linux
+        // (TCP_PAWS_WINDOW), one tick of tolerance: a segment sent just before a retransmission that overtook it on a
+        // reordering path carries the previous tick, and is new data, not an old duplicate.
+        if (_timestamps && !rst && segment.Timestamps is TcpTimestamps ts && IsBefore(unchecked(ts.Value + PawsWindow), _tsRecent))
         {
             // A timestamp idle for 24 days is no longer trusted (its clock may have wrapped).
             if (now - _tsRecentAge <= TimeSpan.FromDays(24))
@@ -365,6 +367,8 @@ internal sealed partial class TcpControlBlock
     private bool InWindow(TcpSeqNumber seq, int window) => seq >= _rcvNxt && seq - _rcvNxt < window;
 
     // Timestamps compare as 32-bit serial numbers (RFC 7323 section 5.2).
+    private const uint PawsWindow = 1;
+
     private static bool IsBefore(uint a, uint b) => unchecked((int)(a - b)) < 0;
 
     private static bool IsAfterOrEqual(uint a, uint b) => unchecked((int)(a - b)) >= 0;

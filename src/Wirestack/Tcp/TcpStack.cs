@@ -79,6 +79,12 @@ internal sealed class TcpStack
 
     public Instant NextDeadline => _timers.Next;
 
+    /// <summary>Connections with a deadline in the timer heap.</summary>
+    internal int PendingTimers => _timers.Count;
+
+    /// <summary>How many expired deadlines <see cref="RunTimers"/> has taken off the heap: its work, for tests.</summary>
+    internal long TimerVisits { get; private set; }
+
     internal void CountDrop(InterfaceDropReason reason) => _interfaceCounters.Drop(reason);
 
     private Instant _challengeWindowStart;
@@ -365,6 +371,7 @@ internal sealed class TcpStack
         while (_timers.Count > 0 && _timers.Next <= now && budget-- > 0)
         {
             var tcb = _blocks[_timers.Peek];
+            TimerVisits++;
             tcb.OnTimer(now);
             Settle(tcb);
             NoteActivity(tcb);
