@@ -24,7 +24,10 @@ public sealed class TcpListener : ITcpListener
     /// <summary>The address and port listened on (the port the stack picked for port 0).</summary>
     public IpEndpoint LocalEndPoint { get; private set; }
 
-    /// <summary>How many connections may wait, half-open or not yet accepted.</summary>
+    /// <summary>
+    /// How many connections may wait, half-open or not yet accepted, on the interface; the stack moves established
+    /// ones into this listener's queue while it holds fewer than this many, so up to twice as many may be waiting.
+    /// </summary>
     public int Backlog { get; }
 
     internal TcpListenerHandle Handle { get; private set; }
