@@ -1,8 +1,8 @@
 namespace Wirestack.Tests.Sockets;
 
 /// <summary>
-/// Tests that count allocations on every thread (GC.GetTotalAllocatedBytes: the stack thread and the pool threads
-/// awaits resume on) run alone: another test running in parallel would be counted too.
+/// Tests that count allocations or memory process-wide (GC.GetTotalAllocatedBytes, GC.GetTotalMemory: the stack thread, the pool threads
+/// awaits resume on, the whole heap) run alone: another test running in parallel would be counted too.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideAllocationCollection

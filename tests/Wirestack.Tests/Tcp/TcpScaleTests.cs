@@ -8,6 +8,7 @@ namespace Wirestack.Tests.Tcp;
 /// 100 000 connections in one stack: what an idle connection costs in memory (its two rings, allocated at the slot's
 /// first use, plus a fixed overhead) and that a poll with nothing expiring does no timer work however many wait.
 /// </summary>
+[Collection(Wirestack.Tests.Sockets.ProcessWideAllocationCollection.Name)]
 public sealed class TcpScaleTests
 {
     private const int Connections = 100_000;
