@@ -46,7 +46,8 @@ public class TcpKernelScaleTests
         var echo = new EchoServer(iface, listener);
         using var loop = new PollLoop(iface, echo.Step);
         string script = "import socket,hashlib,threading,random\n" +
-            $"data=random.Random(5).randbytes({Length})\n" +
+            // randbytes takes at most 2^31 bits at a time: build the stream a MiB at a time.
+            $"r=random.Random(5);data=b''.join(r.randbytes(1<<20) for _ in range({Length >> 20}))\n" +
             $"s=socket.create_connection(('{OurAddress}',{OurPort}),timeout=120)\n" +
             "h=hashlib.sha256();n=[0]\n" +
             "def rx():\n" +
