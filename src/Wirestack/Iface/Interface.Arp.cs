@@ -73,33 +73,6 @@ public sealed partial class Interface
             Counters.ArpRepliesSentField++;
     }
 
-    private void DrainQueue(Ipv4Address neighbor)
-    {
-        while (_neighbors.TryDequeue(neighbor, out var mac, out var packet))
-        {
-            // A full ring drops (and counts) this packet; the loop still empties the queue, which is bounded.
-            if (!TryGetTransmitSlot(out var slot)) continue;
-            WriteEthernetHeader(slot, mac, EtherType.Ipv4);
-            packet.CopyTo(slot[EthernetHeaderLength..]);
-            Commit(slot, EthernetHeaderLength + packet.Length);
-            Counters.QueuedPacketsSentField++;
-        }
-    }
-
-    private void SyncNeighborDrops()
-    {
-        var counters = _neighbors.Counters;
-        long queueFull = counters.PacketsDroppedQueueFull;
-        long unresolved = counters.PacketsDroppedUnresolved;
-        long tooLong = counters.PacketsDroppedTooLong;
-        Counters.DroppedField[(int)InterfaceDropReason.NeighborQueueFull] += queueFull - _seenQueueFull;
-        Counters.DroppedField[(int)InterfaceDropReason.NeighborUnresolved] += unresolved - _seenUnresolved;
-        Counters.DroppedField[(int)InterfaceDropReason.PacketTooBig] += tooLong - _seenTooLong;
-        _seenQueueFull = queueFull;
-        _seenUnresolved = unresolved;
-        _seenTooLong = tooLong;
-    }
-
     private void SendArpRequest(Ipv4Address target, MacAddress destination)
     {
         if (SendArp(ArpOperation.Request, destination, SelectSource(target), MacAddress.Zero, target))

@@ -34,9 +34,6 @@ public sealed partial class Interface
     private byte[] _ipv6MessageScratch = [];
     private StackRandom _random;
     private uint _ipv6NextIdentification;
-    private long _ipv6SeenQueueFull;
-    private long _ipv6SeenUnresolved;
-    private long _ipv6SeenTooLong;
     private long _ipv6SeenTimeouts;
     private long _seenIpv6Evicted;
 
@@ -527,32 +524,6 @@ public sealed partial class Interface
         message.CopyTo(slot[(EthernetHeaderLength + Ipv6Packet.HeaderLength + extra)..]);
         Commit(slot, EthernetHeaderLength + Ipv6Packet.HeaderLength + extra + message.Length);
         return true;
-    }
-
-    private void DrainIpv6Queue(Ipv6Address neighbor)
-    {
-        while (_ipv6Neighbors.TryDequeue(neighbor, out var mac, out var packet))
-        {
-            if (!TryGetTransmitSlot(out var slot)) continue;
-            WriteEthernetHeader(slot, mac, EtherType.Ipv6);
-            packet.CopyTo(slot[EthernetHeaderLength..]);
-            Commit(slot, EthernetHeaderLength + packet.Length);
-            Counters.QueuedPacketsSentField++;
-        }
-    }
-
-    private void SyncIpv6NeighborDrops()
-    {
-        var counters = _ipv6Neighbors.Counters;
-        long queueFull = counters.PacketsDroppedQueueFull;
-        long unresolved = counters.PacketsDroppedUnresolved;
-        long tooLong = counters.PacketsDroppedTooLong;
-        Counters.DroppedField[(int)InterfaceDropReason.NeighborQueueFull] += queueFull - _ipv6SeenQueueFull;
-        Counters.DroppedField[(int)InterfaceDropReason.NeighborUnresolved] += unresolved - _ipv6SeenUnresolved;
-        Counters.DroppedField[(int)InterfaceDropReason.PacketTooBig] += tooLong - _ipv6SeenTooLong;
-        _ipv6SeenQueueFull = queueFull;
-        _ipv6SeenUnresolved = unresolved;
-        _ipv6SeenTooLong = tooLong;
     }
 
     // Called from RunTimers: the first poll's announcements, neighbour timers, address lifetimes, routers, MLD.

@@ -66,9 +66,6 @@ public sealed partial class Interface
     private ushort _nextIdentification;
     // The neighbour cache and reassembler drop packets inside their own timers; these are the counts
     // already folded into ours, so that every drop shows up under an interface reason too.
-    private long _seenQueueFull;
-    private long _seenUnresolved;
-    private long _seenTooLong;
     private long _seenTimeouts;
 
     /// <summary>Builds an interface on <paramref name="device"/>, allocating all its memory.</summary>
