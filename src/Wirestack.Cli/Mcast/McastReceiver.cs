@@ -1,6 +1,7 @@
 using System.Text;
 using Wirestack.Cli.Hosting;
 using Wirestack.Sockets;
+using Wirestack.Wire;
 
 namespace Wirestack.Cli.Mcast;
 
@@ -17,8 +18,10 @@ internal sealed class McastReceiver(McastOptions options, TextWriter output, Tex
     {
         using var host = NetworkHost.Open(options.Network, options.Host, options.Ipv4, options.Ipv6, pcapPath: null);
         using var socket = host.Network.CreateUdpSocket();
-        // Bound to the group itself, so that only its datagrams arrive; shared with other receivers of the group.
-        socket.Bind(options.Group, UdpSocketFlags.ReuseAddress);
+        // The port on every address of the group's family (a Netstack refuses a bind to the group address itself),
+        // shared with other receivers of the group as SO_REUSEADDR does.
+        var any = options.Group.Address.IsIpv4 ? IpAddress.AnyIpv4 : IpAddress.AnyIpv6;
+        socket.Bind(new IpEndpoint(any, options.Group.Port), UdpSocketFlags.ReuseAddress);
         socket.JoinMulticastGroup(options.Group.Address);
         status.WriteLine($"listening on {options.Group} ({host.Description})");
         status.Flush();
