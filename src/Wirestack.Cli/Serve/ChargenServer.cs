@@ -5,8 +5,10 @@ namespace Wirestack.Cli.Serve;
 
 /// <summary>
 /// The TCP character generator of RFC 864: sends <see cref="ChargenPattern"/> until the peer closes, and reads (and
-/// throws away) whatever the peer sends meanwhile. A peer that half-closes still gets data; one that closes or resets
-/// ends the connection at the next write, which is this service's normal end rather than a failure.
+/// throws away) whatever the peer sends meanwhile. The peer's FIN ends the connection: it is the one sign of a close
+/// every peer gives (a closed socket need not reset on data that keeps coming, RFC 1122 4.2.2.13 is a SHOULD), so a
+/// half-closing peer gets what was sent until then. A reset ends it at the next write. Both are this service's normal
+/// end, not failures.
 /// </summary>
 internal sealed class ChargenServer(int port) : TcpService("chargen", port)
 {
@@ -14,7 +16,7 @@ internal sealed class ChargenServer(int port) : TcpService("chargen", port)
     protected override async ValueTask ServeAsync(ITcpConnection connection, Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = DrainAsync(stream, buffer, done.Token);
+        var reading = DrainAsync(stream, buffer, done);
         var cycle = ChargenPattern.Cycle;
         try
         {
@@ -28,6 +30,10 @@ internal sealed class ChargenServer(int port) : TcpService("chargen", port)
         {
             // The peer is gone: the way a chargen connection ends.
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The peer's FIN arrived.
+        }
         finally
         {
             await done.CancelAsync().ConfigureAwait(false);
@@ -35,15 +41,19 @@ internal sealed class ChargenServer(int port) : TcpService("chargen", port)
         }
     }
 
-    // Never throws: the writer learns of a closed connection by its own failure.
-    private async Task DrainAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    // Never throws: the peer's FIN stops the writer through done; a reset reaches the writer by its own failure.
+    private async Task DrainAsync(Stream stream, Memory<byte> buffer, CancellationTokenSource done)
     {
         try
         {
             while (true)
             {
-                int read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                if (read == 0) return;
+                int read = await stream.ReadAsync(buffer, done.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    await done.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
                 Counters.Received(read);
             }
         }
