@@ -243,6 +243,11 @@ internal static class WirestackCli
         {
             return Fail(error, command, e.Message);
         }
+        catch (WirestackException e)
+        {
+            // Binding a port in use, a group the device cannot join: the stack's or the kernel's own message says which.
+            return Fail(error, command, e.Message);
+        }
         catch (DirectoryNotFoundException e)
         {
             return Fail(error, command, $"{e.Message} Give a path in an existing directory.");
@@ -253,11 +258,6 @@ internal static class WirestackCli
         }
         catch (ArgumentException e)
         {
-            return Fail(error, command, e.Message);
-        }
-        catch (WirestackException e)
-        {
-            // Binding a port in use, a group the device cannot join: the stack's or the kernel's own message says which.
             return Fail(error, command, e.Message);
         }
     }
