@@ -263,10 +263,6 @@ public sealed class KernelNetworkServicesTests : NetworkServicesTests
         return ValueTask.CompletedTask;
     }
 
-    // .NET closes a socket with a zero linger as FIN then RST on Linux (seen with tcpdump on lo), so the echo service
-    // reads the end of the stream, finishes normally and only then meets the reset.
-    protected override bool AbortSendsOnlyAReset => false;
-
     // The kernel names a free port; the service binds it again at once.
     protected override int FreePort(string transport)
     {
