@@ -18,10 +18,9 @@ internal sealed class McastReceiver(McastOptions options, TextWriter output, Tex
     {
         using var host = NetworkHost.Open(options.Network, options.Host, options.Ipv4, options.Ipv6, pcapPath: null);
         using var socket = host.Network.CreateUdpSocket();
-        // The port on every address of the group's family (a Netstack refuses a bind to the group address itself),
-        // shared with other receivers of the group as SO_REUSEADDR does.
-        var any = options.Group.Address.IsIpv4 ? IpAddress.AnyIpv4 : IpAddress.AnyIpv6;
-        socket.Bind(new IpEndpoint(any, options.Group.Port), UdpSocketFlags.ReuseAddress);
+        // Bound to the group itself, so unicast datagrams to the port are not printed as the group's; the port is
+        // shared with other receivers of the group, as SO_REUSEADDR does.
+        socket.Bind(options.Group, UdpSocketFlags.ReuseAddress);
         socket.JoinMulticastGroup(options.Group.Address);
         status.WriteLine($"listening on {options.Group} ({host.Description})");
         status.Flush();

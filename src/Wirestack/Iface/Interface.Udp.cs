@@ -87,7 +87,11 @@ public sealed partial class Interface
         return true;
     }
 
-    private bool IsBindableUdpAddress(IpAddress address)
+    /// <summary>
+    /// Whether a UDP binding may take <paramref name="address"/>: a wildcard, one of the interface's unicast addresses,
+    /// a multicast group, or an IPv4 broadcast address of one of its subnets.
+    /// </summary>
+    public bool IsBindableUdpAddress(IpAddress address)
     {
         if (address.IsUnspecified || address.IsMulticast) return true;
         if (address.IsIpv4) return IndexOfAddress(address.AsIpv4) >= 0 || IsBroadcastFor(address.AsIpv4);

@@ -226,8 +226,8 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
         if (IsDisposed) throw ClosedException();
         if (socket.IsClosed) throw UdpSocket.ClosedSocketException();
         if (socket.IsBound) throw new WirestackException(WirestackErrorCode.InvalidState, $"The socket is already bound to {socket.LocalEndPoint}.");
-        if (!IsLocalAddress(local.Address))
-            throw new WirestackException(WirestackErrorCode.AddressNotAvailable, $"Cannot bind to {local}: {local.Address} is not one of the stack's addresses (bind to 0.0.0.0 or :: for all of them).");
+        if (!_interface.IsBindableUdpAddress(local.Address))
+            throw new WirestackException(WirestackErrorCode.AddressNotAvailable, $"Cannot bind to {local}: {local.Address} is not one of the stack's addresses, a multicast group or a broadcast address of its subnets (bind to 0.0.0.0 or :: for all of them).");
         // An unspecified address listens on both families, as the socket always has; a specific one only on itself.
         var bindTo = local.Address.IsUnspecified ? new IpEndpoint(IpAddress.AnyIpv6, local.Port) : local;
         if (!_interface.TryBindUdp(bindTo, (UdpBindFlags)(int)flags, out var handle))

@@ -74,7 +74,11 @@ public sealed class UdpSocket : IUdpSocket
 
     internal AwaitableSignal SendSpace { get; } = new();
 
-    /// <summary>Binds to <paramref name="localEndPoint"/>: an address of the stack (or 0.0.0.0 / :: for all), and a port (0 picks an ephemeral one).</summary>
+    /// <summary>
+    /// Binds to <paramref name="localEndPoint"/>: an address of the stack (or 0.0.0.0 / :: for all), a multicast group
+    /// (only datagrams to the group arrive, once joined) or a broadcast address of the stack's subnets, and a port (0
+    /// picks an ephemeral one).
+    /// </summary>
     /// <exception cref="WirestackException">
     /// <see cref="WirestackErrorCode.AddressInUse"/>, <see cref="WirestackErrorCode.AddressNotAvailable"/>,
     /// <see cref="WirestackErrorCode.NoBufferSpace"/> (every socket in use), <see cref="WirestackErrorCode.InvalidState"/>

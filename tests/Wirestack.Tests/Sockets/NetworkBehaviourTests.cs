@@ -134,6 +134,25 @@ public abstract class NetworkBehaviourTests : IAsyncLifetime
         Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
     }
 
+    [Fact]
+    public async Task ASocketBoundToTheGroupAddressReceivesTheGroupOnly()
+    {
+        Assert.SkipWhen(MulticastSkipReason is not null, MulticastSkipReason ?? "");
+        var group = MulticastGroup;
+        using var member = ServerNetwork.CreateUdpSocket();
+        member.Bind(new IpEndpoint(group, 0));
+        member.JoinMulticastGroup(group);
+        using var sender = ClientNetwork.CreateUdpSocket();
+        // A unicast datagram to the same port does not reach a socket bound to the group.
+        await sender.SendToAsync("to the host"u8.ToArray(), new IpEndpoint(ServerAddress, member.LocalEndPoint.Port), Token);
+        await sender.SendToAsync("to the group"u8.ToArray(), new IpEndpoint(group, member.LocalEndPoint.Port), Token);
+        byte[] buffer = new byte[64];
+        int length = member.ReceiveFrom(buffer, out _, Patience);
+        Assert.Equal("to the group", Encoding.ASCII.GetString(buffer, 0, length));
+        var error = Assert.Throws<WirestackException>(() => member.ReceiveFrom(buffer, out _, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(WirestackErrorCode.TimedOut, error.ErrorCode);
+    }
+
     /// <summary>An endpoint whose SYNs go unanswered, and what keeps it silent (disposed after the test).</summary>
     protected abstract Task<(IpEndpoint EndPoint, IDisposable Keeper)> SilentEndPointAsync();
 
