@@ -133,6 +133,14 @@ internal sealed partial class TcpControlBlock
         // Steps 7 and 8: data and FIN.
         if (_state is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
         {
+            if (_receiveClosed && seq + payload.Length - _rcvNxt > 0)
+            {
+                // RFC 1122 section 4.2.2.13, as Linux does: new data for a connection the application has closed
+                // can never be read. Reset, so that the peer stops sending instead of filling a window for ever.
+                _stack.Counters.DataAfterCloseResetsField++;
+                Abort(now, TcpError.Aborted);
+                return;
+            }
             if (!payload.IsEmpty) ReceiveData(seq, payload, now);
             if ((flags & TcpFlags.Fin) != 0)
             {

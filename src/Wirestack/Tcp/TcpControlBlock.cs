@@ -44,6 +44,8 @@ internal sealed partial class TcpControlBlock
     private int _sndWnd;
     private int _maxSndWnd;
     private bool _finQueued;
+    // The application closed (not just shut down writing): nobody will read what arrives from now on.
+    private bool _receiveClosed;
 
     // Receive sequence space.
     private TcpSeqNumber _irs;
@@ -144,6 +146,7 @@ internal sealed partial class TcpControlBlock
         _sndWnd = 0;
         _maxSndWnd = 0;
         _finQueued = false;
+        _receiveClosed = false;
         _irs = _rcvNxt = _rcvAdvertisedEdge = _lastAckSent = default;
         _remoteFinSeen = _remoteFinProcessed = false;
         _remoteFinSeq = default;
@@ -287,6 +290,7 @@ internal sealed partial class TcpControlBlock
     public void Close(Instant now)
     {
         OwnedByApplication = false;
+        _receiveClosed = true;
         if (_receive is not null && _receive.Readable > 0 && _state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
         {
             Abort(now, TcpError.Aborted);

@@ -24,6 +24,7 @@ public sealed class TcpCounters
     internal long SynCookiesAcceptedField;
     internal long LostRetransmissionsField;
     internal long DuplicateSegmentsReceivedField;
+    internal long DataAfterCloseResetsField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -78,4 +79,7 @@ public sealed class TcpCounters
 
     /// <summary>Segments that arrived wholly below RCV.NXT: duplicates (the peer resent what we had, as when our ACK was late or lost) and reordered old ACKs; acknowledged, not counted as drops.</summary>
     public long DuplicateSegmentsReceived => Volatile.Read(ref DuplicateSegmentsReceivedField);
+
+    /// <summary>Connections reset because new data arrived after the application closed them (RFC 1122 section 4.2.2.13).</summary>
+    public long DataAfterCloseResets => Volatile.Read(ref DataAfterCloseResetsField);
 }
