@@ -30,6 +30,15 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
     /// <summary>The endpoint listened on (with the chosen port when 0 was asked for) once started.</summary>
     public IpEndpoint LocalEndPoint => _listener?.LocalEndPoint ?? localEndPoint;
 
+    /// <summary>Whether a test is running (from its control connection's cookie to its end).</summary>
+    public bool IsBusy
+    {
+        get
+        {
+            lock (_gate) return _active is not null;
+        }
+    }
+
     /// <summary>Clients turned away with ACCESS_DENIED while a test ran.</summary>
     public long DeniedClients => Interlocked.Read(ref _denied);
 
@@ -142,21 +151,32 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
                 await DenyAsync(connection, stopping).ConfigureAwait(false);
                 return;
             }
-            try
-            {
-                var summary = await session.RunAsync(stopping).ConfigureAwait(false);
-                lock (_gate) _tests.Add(summary);
-                _log.WriteLine(summary.ToString());
-            }
-            finally
-            {
-                lock (_gate) _active = null;
-            }
+            await RunTestAsync(session, connection.RemoteEndPoint, stopping).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or WirestackException or OperationCanceledException or ObjectDisposedException)
         {
             // The connection went away (or stayed silent) before it was a test or a stream.
             connection.Dispose();
+        }
+    }
+
+    private async Task RunTestAsync(Iperf3TestSession session, IpEndpoint client, CancellationToken stopping)
+    {
+        try
+        {
+            var summary = await session.RunAsync(stopping).ConfigureAwait(false);
+            lock (_gate) _tests.Add(summary);
+            _log.WriteLine(summary.ToString());
+        }
+#pragma warning disable CA1031 // A bug in one test must not take the server down: say what happened and serve the next.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log.WriteLine($"iperf3 {client}: the test failed: {e}");
+        }
+        finally
+        {
+            lock (_gate) _active = null;
         }
     }
 

@@ -26,6 +26,7 @@ internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoi
     private readonly TaskCompletionSource _tcpStreamsConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Iperf3Parameters? _parameters;
     private bool _acceptingStreams;
+    private bool _streamsClosed;
     private IUdpSocket? _udpSocket;
 
     /// <summary>
@@ -185,7 +186,12 @@ internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoi
     private void CloseStreams()
     {
         Iperf3TcpStream[] tcp;
-        lock (_gate) tcp = [.. _tcpStreams];
+        lock (_gate)
+        {
+            if (_streamsClosed) return;
+            _streamsClosed = true;
+            tcp = [.. _tcpStreams];
+        }
         // iperf3 closes its streams with data still in flight; a reset says the same without lingering.
         foreach (var stream in tcp) stream.Connection.Abort();
         foreach (var stream in tcp) stream.Connection.Dispose();
