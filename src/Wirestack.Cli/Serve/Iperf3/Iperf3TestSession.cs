@@ -192,9 +192,14 @@ internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoi
             _streamsClosed = true;
             tcp = [.. _tcpStreams];
         }
-        // iperf3 closes its streams with data still in flight; a reset says the same without lingering.
-        foreach (var stream in tcp) stream.Connection.Abort();
-        foreach (var stream in tcp) stream.Connection.Dispose();
+        foreach (var stream in tcp)
+        {
+            // A reverse-mode client drains its streams until the results come, and fails on a reset: what the server
+            // sent ends with a FIN. What the client sent and the server no longer reads is reset, as the kernel
+            // resets a socket closed with unread data.
+            if (!stream.IsSender) stream.Connection.Abort();
+            stream.Connection.Dispose();
+        }
         _udpSocket?.Dispose();
     }
 
