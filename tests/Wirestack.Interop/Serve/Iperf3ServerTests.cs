@@ -85,8 +85,24 @@ public sealed class Iperf3ServerTests
                 string.Create(CultureInfo.InvariantCulture, $", {report.UdpPackets} datagrams, {report.UdpLost} lost"));
         }
 
+        // UDP both ways on two streams each: one socket serves four streams, matched by the client's ports.
+        {
+            var report = rig.RunClient("-t", "2", "-u", "-b", "20M", "-l", "1000", "-P", "2", "--bidir");
+            var test = LastCompleted(rig, 4);
+            Assert.Equal([1, 3, 4, 5], test.Streams.Select(s => s.Id));
+            Assert.Equal([false, false, true, true], test.Streams.Select(s => s.IsSender));
+            using var json = JsonDocument.Parse(report.Json);
+            var end = json.RootElement.GetProperty("end");
+            Assert.Equal(test.BytesReceived, end.GetProperty("sum_received").GetProperty("bytes").GetInt64());
+            Assert.Equal(test.LostPackets, end.GetProperty("sum_received").GetProperty("lost_packets").GetInt64());
+            Assert.Equal(test.BytesSent, end.GetProperty("sum_sent_bidir_reverse").GetProperty("bytes").GetInt64());
+            long clientGot = end.GetProperty("sum_received_bidir_reverse").GetProperty("bytes").GetInt64();
+            Assert.True(clientGot > 0 && clientGot <= test.BytesSent, $"the client received {clientGot} of {test.BytesSent} bytes");
+            output?.WriteLine(Figure(network, "UDP -P 2 --bidir -b 20M", report.ReceivedGbps));
+        }
+
         output?.WriteLine(rig.Log.ToString());
-        Assert.Equal(7, rig.Server.Tests.Count);
+        Assert.Equal(8, rig.Server.Tests.Count);
         Assert.All(rig.Server.Tests, t => Assert.Equal(Iperf3TestOutcome.Completed, t.Outcome));
         Assert.Null(rig.Stack?.Failure);
     }
