@@ -69,6 +69,17 @@ internal static class CliParsers
         return null;
     }
 
+    /// <summary>--network: stack or kernel.</summary>
+    public static NetworkKind ParseNetwork(ArgumentResult result)
+    {
+        string text = Single(result);
+        if (string.Equals(text, "stack", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "wirestack", StringComparison.OrdinalIgnoreCase))
+            return NetworkKind.Stack;
+        if (string.Equals(text, "kernel", StringComparison.OrdinalIgnoreCase)) return NetworkKind.Kernel;
+        result.AddError($"{Name(result)} must be 'stack' (Wirestack on --device) or 'kernel' (the kernel's sockets); got '{text}'.");
+        return NetworkKind.Stack;
+    }
+
     /// <summary>An integer within [min, max].</summary>
     public static int ParseInt(ArgumentResult result, int min, int max, string unit)
     {

@@ -10,19 +10,32 @@ namespace Wirestack.Cli.Hosting;
 /// </summary>
 internal sealed class HostOptionSet
 {
-    public Option<DeviceSpec> Device { get; } = new("--device", "-d")
+    /// <summary>Options for a command that always runs a stack: --device and --ip are required.</summary>
+    public HostOptionSet()
+        : this(required: true)
     {
-        Description = $"The device: {DeviceSpec.Forms}.",
-        Required = true,
-        CustomParser = CliParsers.ParseDevice,
-    };
+    }
 
-    public Option<Ipv4InterfaceAddress> Ip { get; } = new("--ip")
+    /// <summary>With <paramref name="required"/> false, --device and --ip may be left out (a command that can also run on kernel sockets).</summary>
+    public HostOptionSet(bool required)
     {
-        Description = "The stack's IPv4 address and prefix, such as 10.0.0.2/24.",
-        Required = true,
-        CustomParser = CliParsers.ParseIpv4Cidr,
-    };
+        Device = new("--device", "-d")
+        {
+            Description = $"The device: {DeviceSpec.Forms}.",
+            Required = required,
+            CustomParser = CliParsers.ParseDevice,
+        };
+        Ip = new("--ip")
+        {
+            Description = "The stack's IPv4 address and prefix, such as 10.0.0.2/24.",
+            Required = required,
+            CustomParser = CliParsers.ParseIpv4Cidr,
+        };
+    }
+
+    public Option<DeviceSpec> Device { get; }
+
+    public Option<Ipv4InterfaceAddress> Ip { get; }
 
     public Option<Ipv6InterfaceAddress?> Ip6 { get; } = new("--ip6")
     {
@@ -57,6 +70,12 @@ internal sealed class HostOptionSet
         command.Options.Add(Mac);
         command.Options.Add(Mtu);
     }
+
+    /// <summary>Whether --device was given.</summary>
+    public bool HasDevice(ParseResult parse) => parse.GetResult(Device) is { Implicit: false };
+
+    /// <summary>The --ip address, or null when it was not given.</summary>
+    public Ipv4InterfaceAddress? ReadIp(ParseResult parse) => parse.GetResult(Ip) is { Implicit: false } ? parse.GetValue(Ip) : null;
 
     public HostOptions Read(ParseResult parse)
     {

@@ -1,22 +1,34 @@
 using Wirestack.Sockets;
+using Wirestack.Wire;
 
 namespace Wirestack.Cli.Serve;
 
 /// <summary>
-/// An application `wirestack serve` runs on an <see cref="INetwork"/> (kernel sockets or Wirestack): echo, discard,
-/// chargen, the iperf3 server. It starts listening in <see cref="StartAsync"/> and serves in the background until
-/// <see cref="StopAsync"/>.
+/// An application `wirestack serve` runs. It is written only against <see cref="INetwork"/>, so the same code serves
+/// on a Wirestack stack and on kernel sockets. Start binds (and fails then, with an actionable message, if it cannot);
+/// the work runs in the background until <see cref="StopAsync"/>, which never throws what a peer did.
 /// </summary>
 internal interface INetworkService
 {
-    /// <summary>A short name for logs, such as "iperf3".</summary>
+    /// <summary>The service's name on the command line and in the output, such as "echo".</summary>
     string Name { get; }
 
-    /// <summary>Opens the service's sockets on <paramref name="network"/> and starts serving in the background.</summary>
-    /// <param name="network">Where the sockets come from.</param>
-    /// <param name="cancellationToken">Stops the start; serving is stopped with <see cref="StopAsync"/>.</param>
-    ValueTask StartAsync(INetwork network, CancellationToken cancellationToken);
+    /// <summary>"tcp" or "udp".</summary>
+    string Transport { get; }
 
-    /// <summary>Stops serving, closes the service's sockets and waits for its background work to end.</summary>
+    /// <summary>The port it serves.</summary>
+    int Port { get; }
+
+    /// <summary>What it has done so far; readable at any time from any thread.</summary>
+    ServiceCounters Counters { get; }
+
+    /// <summary>Binds <see cref="Port"/> on each of <paramref name="addresses"/> and starts serving in the background.</summary>
+    /// <param name="network">Where the sockets come from.</param>
+    /// <param name="addresses">The local addresses to bind (<c>::</c> for every address of a stack).</param>
+    /// <param name="cancellationToken">Cancels starting only; use <see cref="StopAsync"/> to stop.</param>
+    /// <exception cref="WirestackException">A bind failed (the port is in use, say); nothing stays bound.</exception>
+    ValueTask StartAsync(INetwork network, IReadOnlyList<IpAddress> addresses, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops accepting, ends every connection and waits for the background work to finish. Idempotent.</summary>
     ValueTask StopAsync();
 }

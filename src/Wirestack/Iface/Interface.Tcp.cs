@@ -43,6 +43,17 @@ public sealed partial class Interface : ITcpSegmentSender
     /// <returns>False when none is waiting or the listener is closed.</returns>
     public bool TryAcceptTcp(TcpListenerHandle listener, out TcpHandle connection) => _tcp.TryAccept(listener, out connection);
 
+    /// <summary>
+    /// Tells the listener how many connections it handed out through <see cref="TryAcceptTcp"/> still wait in the
+    /// caller's own accept queue (a sockets runtime's): they count against the backlog with the half-open and queued
+    /// ones, so the backlog bounds every connection not yet accepted by the application.
+    /// </summary>
+    public void SetTcpListenerHeldOutside(TcpListenerHandle listener, int held)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(held);
+        _tcp.SetListenerHeldOutside(listener, held);
+    }
+
     /// <summary>Stops listening; connections not yet accepted are reset. A closed handle is ignored.</summary>
     public void CloseTcpListener(TcpListenerHandle listener, Instant now) => _tcp.CloseListener(listener, now);
 

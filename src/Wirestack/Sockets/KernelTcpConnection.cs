@@ -29,8 +29,10 @@ internal sealed class KernelTcpConnection(Socket socket) : ITcpConnection
 
     public void Abort()
     {
-        // SO_LINGER with a zero timeout: close sends a reset.
+        // SO_LINGER with a zero timeout: close sends a reset. Close the socket itself first: disposing the stream
+        // would shut it down (a FIN) before closing, and the peer would see an orderly end before the reset.
         socket.LingerState = new LingerOption(true, 0);
+        socket.Dispose();
         _stream.Dispose();
     }
 

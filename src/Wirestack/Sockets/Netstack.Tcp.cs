@@ -246,6 +246,9 @@ public sealed partial class Netstack
             listener.OnAccepted(new TcpConnection(core));
             accepted = true;
         }
+        // What waits in the listener's channel still counts against its backlog on the interface (the count only
+        // falls between here and the next iteration, when AcceptAsync rings the doorbell).
+        _interface.SetTcpListenerHeldOutside(listener.Handle, listener.WaitingCount);
         return accepted;
     }
 

@@ -25,8 +25,8 @@ public sealed class TcpListener : ITcpListener
     public IpEndpoint LocalEndPoint { get; private set; }
 
     /// <summary>
-    /// How many connections may wait, half-open or not yet accepted, on the interface; the stack moves established
-    /// ones into this listener's queue while it holds fewer than this many, so up to twice as many may be waiting.
+    /// How many connections may wait, half-open or established but not yet accepted; SYNs beyond it get SYN cookies
+    /// while accepted ones make room, and are dropped (the peer retries) when established connections fill it.
     /// </summary>
     public int Backlog { get; }
 

@@ -18,6 +18,10 @@ internal sealed class TcpListener
     public int HalfOpen { get; set; }
     public int Queued { get; private set; }
 
+    // Established connections the application runtime took off the accept queue but has not handed to a caller yet
+    // (its own accept queue): they still count against the backlog, so the backlog bounds everything waiting.
+    public int HeldOutside { get; set; }
+
     public bool AcceptsFor(IpAddress local, ushort port) =>
         InUse && Port == port && (Address.IsUnspecified ? Address.IsIpv6 || local.IsIpv4 : Address == local);
     // An IPv4 wildcard takes IPv4 only; the IPv6 wildcard takes both families, as a dual-stack socket does.
@@ -34,6 +38,7 @@ internal sealed class TcpListener
         Backlog = backlog;
         HalfOpen = 0;
         Queued = 0;
+        HeldOutside = 0;
         _head = 0;
         Generation++;
         InUse = true;
@@ -45,7 +50,9 @@ internal sealed class TcpListener
         Generation++;
     }
 
-    public bool IsFull => HalfOpen + Queued >= Backlog;
+    public bool IsFull => HalfOpen + Queued + HeldOutside >= Backlog;
+
+    public bool AcceptQueueFull => Queued + HeldOutside >= Backlog;
 
     public bool TryEnqueue(int index, int generation)
     {

@@ -121,6 +121,14 @@ internal sealed class TcpStack
         if (_connections.TryGetValue(key, out int index))
         {
             var tcb = _blocks[index];
+            if (tcb.State == TcpState.SynReceived && tcb.Listener >= 0 && _listeners[tcb.Listener].AcceptQueueFull
+                && (segment.Flags & (TcpFlags.Ack | TcpFlags.Rst | TcpFlags.Syn)) == TcpFlags.Ack)
+            {
+                // The handshake would complete into a full accept queue (SYN cookies took the room meanwhile): drop
+                // the ACK, as Linux does; our SYN-ACK retransmission or the peer's data brings it again.
+                CountDrop(InterfaceDropReason.TcpListenQueueFull);
+                return true;
+            }
             tcb.OnSegment(segment, payload, now);
             Settle(tcb);
             NoteActivity(tcb);
@@ -142,7 +150,7 @@ internal sealed class TcpStack
     private void OnSynToListener(int listenerIndex, in TcpConnectionKey key, in TcpRepr syn, Instant now)
     {
         var listener = _listeners[listenerIndex];
-        if (listener.Queued >= listener.Backlog)
+        if (listener.AcceptQueueFull)
         {
             CountDrop(InterfaceDropReason.TcpListenQueueFull);
             return;
@@ -190,7 +198,18 @@ internal sealed class TcpStack
     private bool TryAcceptCookie(int listenerIndex, in TcpConnectionKey key, in TcpRepr ack, ReadOnlySpan<byte> payload, Instant now)
     {
         var listener = _listeners[listenerIndex];
-        if (listener.Queued >= listener.Backlog) return false;
+        if (listener.AcceptQueueFull)
+        {
+            // As Linux does: drop the handshake's last ACK rather than reset; the peer retransmits, and its cookie
+            // is still good once the application has made room.
+            if (SynCookies.TryDecode(_cookieKey, new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort),
+                ack.SequenceNumber - 1, ack.AcknowledgmentNumber - 1, now, out _))
+            {
+                CountDrop(InterfaceDropReason.TcpListenQueueFull);
+                return true;
+            }
+            return false;
+        }
         if (!SynCookies.TryDecode(_cookieKey, new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort),
             ack.SequenceNumber - 1, ack.AcknowledgmentNumber - 1, now, out int mss))
             return false;
@@ -279,6 +298,11 @@ internal sealed class TcpStack
             return true;
         }
         return false;
+    }
+
+    public void SetListenerHeldOutside(TcpListenerHandle handle, int held)
+    {
+        if (TryGetListener(handle, out var listener)) listener.HeldOutside = held;
     }
 
     public void CloseListener(TcpListenerHandle handle, Instant now)

@@ -107,6 +107,9 @@ public sealed class TcpSocketTests
         Assert.Equal(WirestackErrorCode.Reset, error.ErrorCode);
         error = await Assert.ThrowsAsync<WirestackException>(async () => await server.WriteAsync(new byte[1], Token));
         Assert.Equal(WirestackErrorCode.Reset, error.ErrorCode);
+        // Code written against Stream sees the failure as the IOException it expects from a network stream.
+        var io = await Assert.ThrowsAnyAsync<IOException>(async () => await server.AsStream().ReadExactlyAsync(new byte[1], Token));
+        Assert.Equal(WirestackErrorCode.Reset, Assert.IsType<WirestackException>(io).ErrorCode);
         error = await Assert.ThrowsAsync<WirestackException>(async () => await client.ReadAsync(new byte[1], Token));
         Assert.Equal(WirestackErrorCode.Closed, error.ErrorCode);
     }
@@ -125,6 +128,54 @@ public sealed class TcpSocketTests
         Assert.Equal(WirestackErrorCode.Closed, error.ErrorCode);
         // The close was graceful: the server reads the end of the stream.
         Assert.Equal(0, await server.ReadAsync(new byte[16], Token).AsTask().WaitAsync(Patience, Token));
+    }
+
+    [Fact]
+    public async Task TheBacklogBoundsEveryConnectionNotYetAccepted()
+    {
+        // Quick retransmissions: the clients past the backlog come in as their data is retransmitted (half-open ones
+        // still have six SYN-ACK retries, over 4 s, before the server gives up on them).
+        await using var bed = Create(configure: b => b.ConfigureInterface(o => o with
+        {
+            Tcp = o.Tcp with { InitialRetransmissionTimeout = TimeSpan.FromMilliseconds(100), MinRetransmissionTimeout = TimeSpan.FromMilliseconds(50), MaxRetransmissionTimeout = TimeSpan.FromSeconds(1) },
+        }));
+        const int backlog = 4, clients = 10;
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80), backlog);
+        var connects = new Task<TcpConnection>[clients];
+        for (int i = 0; i < clients; i++)
+        {
+            int id = i;
+            connects[i] = Task.Run(async () =>
+            {
+                var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+                await client.WriteAsync(new[] { (byte)id }, Token);
+                return client;
+            }, Token);
+        }
+        // Clients past the backlog get SYN cookies and believe they are connected; the server keeps no more than the
+        // backlog established (in the interface's queue and the listener's together) while nothing is accepted.
+        var counters = bed.B.Interface.TcpCounters;
+        var all = Task.WhenAll(connects);
+        var settle = DateTime.UtcNow + TimeSpan.FromMilliseconds(300);
+        while (!all.IsCompleted || DateTime.UtcNow < settle)
+        {
+            Assert.True(counters.ConnectionsAccepted <= backlog, $"{counters.ConnectionsAccepted} connections wait on a backlog of {backlog}");
+            if (!all.IsCompleted) settle = DateTime.UtcNow + TimeSpan.FromMilliseconds(300);
+            await Task.Delay(20, Token);
+        }
+        Assert.True(backlog == counters.ConnectionsAccepted, $"accepted {counters.ConnectionsAccepted}, cookies sent {counters.SynCookiesSent} accepted {counters.SynCookiesAccepted}, queue-full drops {bed.B.Counters.Dropped(Wirestack.Iface.InterfaceDropReason.TcpListenQueueFull)}");
+        // Accepting makes room: the others come in as their data is retransmitted, and none is reset or lost.
+        var seen = new bool[clients];
+        for (int i = 0; i < clients; i++)
+        {
+            using var server = await listener.AcceptAsync(Token).AsTask().WaitAsync(Patience, Token);
+            byte[] one = new byte[1];
+            Assert.Equal(1, await server.ReadAsync(one, Token).AsTask().WaitAsync(Patience, Token));
+            Assert.False(seen[one[0]]);
+            seen[one[0]] = true;
+        }
+        foreach (var connect in connects) (await connect).Dispose();
+        Assert.Equal(0, bed.A.Interface.TcpCounters.ResetsReceived);
     }
 
     [Fact]
