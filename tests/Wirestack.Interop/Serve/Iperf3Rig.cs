@@ -35,7 +35,7 @@ internal sealed class Iperf3Rig : IAsyncDisposable
         Network = network;
         ServerAddress = serverAddress;
         Stack = stack;
-        Server = new Iperf3Server(new IpEndpoint(IpAddress.Parse(serverAddress), 0), Log);
+        Server = new Iperf3Server(0, Log);
     }
 
     public Iperf3ServerNetwork Kind { get; }
@@ -52,7 +52,7 @@ internal sealed class Iperf3Rig : IAsyncDisposable
 
     public StringWriter Log { get; } = new();
 
-    public int Port => Server.LocalEndPoint.Port;
+    public int Port => Server.Port;
 
     public static async Task<Iperf3Rig> StartAsync(Iperf3ServerNetwork kind)
     {
@@ -60,7 +60,7 @@ internal sealed class Iperf3Rig : IAsyncDisposable
         var rig = kind == Iperf3ServerNetwork.Kernel ? OnKernel() : OnStack();
         try
         {
-            await rig.Server.StartAsync(rig.Network, CancellationToken.None);
+            await rig.Server.StartAsync(rig.Network, [IpAddress.Parse(rig.ServerAddress)]);
             return rig;
         }
         catch

@@ -146,6 +146,11 @@ public sealed class Iperf3ServerTests
         await WaitForAsync(() => rig.Server.Tests.Count == 3, "the third test to be filed");
         Assert.Equal(rig.Server.Tests[2].BytesReceived, after.ReceivedBytes);
         Assert.Equal(Iperf3TestOutcome.Completed, rig.Server.Tests[2].Outcome);
+        // Seven connections: two per test (control and stream) and the refused one; the killed test's two failed.
+        var counters = rig.Server.Counters;
+        Assert.Equal((7L, 0L, 2L), (counters.Connections, counters.ActiveConnections, counters.FailedConnections));
+        Assert.Equal(rig.Server.Tests.Sum(t => t.BytesReceived), counters.BytesReceived);
+        Assert.Equal(rig.Server.Tests.Sum(t => t.BytesSent), counters.BytesSent);
         TestContext.Current.TestOutputHelper?.WriteLine(rig.Log.ToString());
         Assert.Null(rig.Stack?.Failure);
     }

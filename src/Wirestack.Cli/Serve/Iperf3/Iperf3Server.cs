@@ -9,26 +9,35 @@ namespace Wirestack.Cli.Serve.Iperf3;
 /// (<c>-P</c>), rates (<c>-b</c>), lengths (<c>-l</c>), and the results exchange that <c>-J</c> prints. Like iperf3 it runs
 /// one test at a time; a client that connects meanwhile gets ACCESS_DENIED. Each test ends with one line on the log.
 /// </summary>
-/// <param name="localEndPoint">Where to listen (TCP for control and streams, UDP for UDP streams); port 5201 is iperf3's.</param>
+/// <param name="port">The TCP port for control connections and TCP streams, and the UDP port of UDP streams (iperf3's is 5201); 0 picks one.</param>
 /// <param name="log">Gets one line per test (and per refused client).</param>
-internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : INetworkService, IAsyncDisposable
+internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, IAsyncDisposable
 {
     private readonly TextWriter _log = TextWriter.Synchronized(log);
     private readonly Lock _gate = new();
     private readonly List<Iperf3TestSummary> _tests = [];
     private readonly HashSet<Task> _handlers = [];
-    private CancellationTokenSource? _stopping;
+    private readonly List<ITcpListener> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly CancellationTokenSource _stopping = new();
     private INetwork? _network;
-    private ITcpListener? _listener;
-    private Task? _acceptLoop;
     private Iperf3TestSession? _active;
+    private int _boundPort;
+    private int _started;
+    private int _stopped;
     private long _denied;
 
     /// <inheritdoc />
     public string Name => "iperf3";
 
-    /// <summary>The endpoint listened on (with the chosen port when 0 was asked for) once started.</summary>
-    public IpEndpoint LocalEndPoint => _listener?.LocalEndPoint ?? localEndPoint;
+    /// <summary>"tcp": control connections and TCP streams (a UDP test binds the same UDP port while it runs).</summary>
+    public string Transport => "tcp";
+
+    /// <summary>The port served: the one asked for, or once started, the one picked for 0.</summary>
+    public int Port => _boundPort != 0 ? _boundPort : port;
+
+    /// <summary>Connections accepted (controls, streams, refused clients) and the bytes of finished tests; a test that did not complete counts as a failed connection.</summary>
+    public ServiceCounters Counters { get; } = new();
 
     /// <summary>Whether a test is running (from its control connection's cookie to its end).</summary>
     public bool IsBusy
@@ -53,29 +62,42 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The server was started before.</exception>
-    /// <exception cref="WirestackException">The port is in use or the address is not the network's.</exception>
-    public ValueTask StartAsync(INetwork network, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentException">No address was given.</exception>
+    public ValueTask StartAsync(INetwork network, IReadOnlyList<IpAddress> addresses, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            if (_stopping is not null) throw new InvalidOperationException("This iperf3 server was started already; create another one to serve again.");
-            _stopping = new CancellationTokenSource();
-        }
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (addresses.Count == 0) throw new ArgumentException("Give at least one local address to serve iperf3 on (:: or 0.0.0.0 for all).", nameof(addresses));
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("This iperf3 server was started already; create another one to serve again.");
         _network = network;
-        _listener = network.ListenTcp(localEndPoint);
-        _acceptLoop = AcceptLoopAsync(_listener, _stopping.Token);
+        try
+        {
+            foreach (var address in addresses)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // With port 0 the first listener picks the port and the others follow it: clients know one port.
+                var listener = network.ListenTcp(new IpEndpoint(address, (ushort)Port));
+                _listeners.Add(listener);
+                _boundPort = listener.LocalEndPoint.Port;
+            }
+        }
+        catch
+        {
+            foreach (var listener in _listeners) listener.Dispose();
+            _listeners.Clear();
+            throw;
+        }
+        foreach (var listener in _listeners) _acceptLoops.Add(AcceptLoopAsync(listener, _stopping.Token));
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public async ValueTask StopAsync()
     {
-        if (_stopping is null || _acceptLoop is null) return;
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
+        foreach (var listener in _listeners) listener.Dispose();
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         Task[] handlers;
         lock (_gate) handlers = [.. _handlers];
         await Task.WhenAll(handlers).ConfigureAwait(false);
@@ -85,7 +107,7 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _stopping?.Dispose();
+        _stopping.Dispose();
     }
 
     private async Task AcceptLoopAsync(ITcpListener listener, CancellationToken stopping)
@@ -111,6 +133,7 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
                 _log.WriteLine($"iperf3: accepting a connection failed: {e.Message}");
                 continue;
             }
+            Counters.ConnectionOpened();
             Track(HandleConnectionAsync(connection, stopping));
         }
     }
@@ -137,13 +160,14 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
                 if (!await Iperf3ControlChannel.ReadExactlyAsync(connection.GetStream(), cookie, timeout.Token).ConfigureAwait(false))
                 {
                     connection.Dispose(); // closed before it said anything: a port probe
+                    Counters.ConnectionClosed(failed: false);
                     return;
                 }
             }
             Iperf3TestSession? session = null;
             lock (_gate)
             {
-                if (_active is null) session = _active = new Iperf3TestSession(_network!, LocalEndPoint, connection, cookie);
+                if (_active is null) session = _active = new Iperf3TestSession(_network!, Port, connection, cookie);
                 else if (_active.TryAttachTcpStream(cookie, connection)) return;
             }
             if (session is null)
@@ -157,6 +181,7 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
         {
             // The connection went away (or stayed silent) before it was a test or a stream.
             connection.Dispose();
+            Counters.ConnectionClosed(failed: true);
         }
     }
 
@@ -165,6 +190,7 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
         try
         {
             var summary = await session.RunAsync(stopping).ConfigureAwait(false);
+            Count(summary);
             lock (_gate) _tests.Add(summary);
             _log.WriteLine(summary.ToString());
         }
@@ -173,11 +199,23 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
 #pragma warning restore CA1031
         {
             _log.WriteLine($"iperf3 {client}: the test failed: {e}");
+            Counters.Error();
+            Counters.ConnectionClosed(failed: true);
         }
         finally
         {
             lock (_gate) _active = null;
         }
+    }
+
+    // The control connection and each TCP stream close with the test.
+    private void Count(Iperf3TestSummary summary)
+    {
+        bool failed = summary.Outcome != Iperf3TestOutcome.Completed;
+        int tcpStreams = summary.Parameters is { Protocol: Iperf3Protocol.Tcp } ? summary.Streams.Count : 0;
+        for (int i = 0; i <= tcpStreams; i++) Counters.ConnectionClosed(failed);
+        Counters.Received(summary.BytesReceived);
+        Counters.Sent(summary.BytesSent);
     }
 
     private async Task DenyAsync(ITcpConnection connection, CancellationToken stopping)
@@ -192,6 +230,7 @@ internal sealed class Iperf3Server(IpEndpoint localEndPoint, TextWriter log) : I
         finally
         {
             connection.Dispose();
+            Counters.ConnectionClosed(failed: false);
         }
     }
 }

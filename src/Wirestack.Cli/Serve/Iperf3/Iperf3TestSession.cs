@@ -11,7 +11,11 @@ namespace Wirestack.Cli.Serve.Iperf3;
 /// Whatever the client does (vanish, reset, send garbage), <see cref="RunAsync"/> returns a summary and closes every
 /// socket of the test.
 /// </summary>
-internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoint, ITcpConnection control, byte[] cookie)
+/// <param name="network">Where the UDP socket of a UDP test comes from.</param>
+/// <param name="port">The server's port: a UDP test binds it on the address the control connection came to.</param>
+/// <param name="control">The client's control connection, its cookie already read; the session closes it.</param>
+/// <param name="cookie">The test's cookie, which every TCP stream of the test presents.</param>
+internal sealed class Iperf3TestSession(INetwork network, int port, ITcpConnection control, byte[] cookie)
 {
     /// <summary>How long the client has for the parameters, the streams, the results and IPERF_DONE.</summary>
     public static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(10);
@@ -21,6 +25,7 @@ internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoi
 
     private readonly Lock _gate = new();
     private readonly IpEndpoint _client = control.RemoteEndPoint;
+    private readonly IpEndpoint _udpEndPoint = new(control.LocalEndPoint.Address, (ushort)port);
     private readonly Iperf3ControlChannel _channel = new(control.GetStream());
     private readonly List<Iperf3TcpStream> _tcpStreams = [];
     private readonly TaskCompletionSource _tcpStreamsConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -70,12 +75,12 @@ internal sealed class Iperf3TestSession(INetwork network, IpEndpoint localEndPoi
                 _udpSocket = network.CreateUdpSocket();
                 try
                 {
-                    _udpSocket.Bind(localEndPoint);
+                    _udpSocket.Bind(_udpEndPoint);
                 }
                 catch (WirestackException e)
                 {
                     await _channel.WriteServerErrorAsync(Iperf3ErrorCode.ReceiveParameters, 98 /* EADDRINUSE */, token).ConfigureAwait(false);
-                    throw new Iperf3ProtocolException($"the UDP port {localEndPoint} could not be bound: {e.Message}");
+                    throw new Iperf3ProtocolException($"the UDP port {_udpEndPoint} could not be bound: {e.Message}");
                 }
                 udp = new Iperf3UdpStreamSet(_udpSocket, parameters);
             }
