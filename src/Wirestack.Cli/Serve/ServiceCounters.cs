@@ -51,9 +51,9 @@ internal sealed class ServiceCounters
         if (failed) Interlocked.Increment(ref _failed);
     }
 
-    internal void Received(int bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+    internal void Received(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
 
-    internal void Sent(int bytes) => Interlocked.Add(ref _bytesSent, bytes);
+    internal void Sent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
 
     internal void DatagramReceived(int bytes)
     {
