@@ -22,13 +22,25 @@ internal sealed class TcpConnectionPipe : IDuplexPipe
         var options = new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
         _input = new Pipe(options);
         _output = new Pipe(options);
-        _ = ReceiveAsync();
-        _ = SendAsync();
+        Receiving = ReceiveAsync();
+        Sending = SendAsync();
     }
 
     public PipeReader Input => _input.Reader;
 
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>
+    /// The receive pump: completes (never faults) once the input pipe is completed, at the end of the stream, or on an
+    /// error. A transport reports the connection closed when it does.
+    /// </summary>
+    internal Task Receiving { get; }
+
+    /// <summary>
+    /// The send pump: completes (never faults) once everything written to the output pipe before it was completed is in
+    /// the connection's send ring and the FIN is requested, or on an error. A transport closes the connection after it.
+    /// </summary>
+    internal Task Sending { get; }
 
     private async Task ReceiveAsync()
     {
