@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -68,9 +67,8 @@ public static class HttpDemoEndpoints
             // Whole pattern periods from the right phase: each chunk continues the sequence where the last one stopped.
             int phase = (int)(offset % 251);
             int length = (int)Math.Min(count - offset, Pattern.Length - 251);
-            writer.Write(Pattern.AsSpan(phase, length));
+            var flushed = await writer.WriteAsync(Pattern.AsMemory(phase, length), context.RequestAborted);
             offset += length;
-            var flushed = await writer.FlushAsync(context.RequestAborted);
             if (flushed.IsCompleted || flushed.IsCanceled) return; // the client went away
         }
     }
@@ -86,10 +84,14 @@ public static class HttpDemoEndpoints
         while (true)
         {
             var read = await reader.ReadAsync(context.RequestAborted);
-            foreach (var segment in read.Buffer) writer.Write(segment.Span);
+            bool stopped = false;
+            foreach (var segment in read.Buffer)
+            {
+                var flushed = await writer.WriteAsync(segment, context.RequestAborted);
+                if (stopped = flushed.IsCompleted || flushed.IsCanceled) break;
+            }
             reader.AdvanceTo(read.Buffer.End);
-            var flushed = await writer.FlushAsync(context.RequestAborted);
-            if (read.IsCompleted || flushed.IsCompleted) break;
+            if (read.IsCompleted || stopped) break;
         }
     }
 
