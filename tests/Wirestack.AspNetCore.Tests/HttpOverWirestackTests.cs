@@ -116,14 +116,18 @@ public class HttpOverWirestackTests
         }), kestrel: options => options.Limits.MaxRequestBodySize = Size);
         using var client = bed.CreateClient();
         byte[] data = RandomNumberGenerator.GetBytes(Size);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         // Upload: the server hashes what it received.
         using var upload = await client.PostAsync(KestrelTestBed.HttpUri("/sha256"), new ByteArrayContent(data), Token);
         Assert.Equal($"{Size} {Convert.ToHexString(SHA256.HashData(data))}", await upload.Content.ReadAsStringAsync(Token));
+        var uploaded = clock.Elapsed;
         // Download: the client hashes the pattern it received.
         byte[] expected = new byte[Size];
         for (int i = 0; i < Size; i++) expected[i] = HttpDemoEndpoints.PatternByte(i);
         using var download = await client.GetAsync(KestrelTestBed.HttpUri($"/bytes/{Size}"), HttpCompletionOption.ResponseHeadersRead, Token);
+        clock.Restart();
         var (length, digest) = await HashAsync(await download.Content.ReadAsStreamAsync(Token));
+        TestContext.Current.TestOutputHelper?.WriteLine($"64 MiB up in {uploaded.TotalMilliseconds:F0} ms, down in {clock.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(Size, length);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(expected)), digest);
         bed.AssertNoProblems();
