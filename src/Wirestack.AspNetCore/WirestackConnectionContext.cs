@@ -34,7 +34,7 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     {
         _connection = connection;
         _listener = listener;
-        _pipe = connection.CreateDuplexPipe();
+        _pipe = connection.CreateDuplexPipe(inlineReaders: listener.Options.InlineSchedulers);
         Transport = new WirestackTransportPipe(_pipe, this);
         ConnectionId = "ws" + Interlocked.Increment(ref _lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         LocalEndPoint = connection.LocalEndPoint.ToIPEndPoint();

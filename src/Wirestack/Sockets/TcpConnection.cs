@@ -185,7 +185,7 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     public IDuplexPipe AsDuplexPipe() => CreateDuplexPipe();
 
     /// <summary>The pipe adapter with its pumps in view, for transports that must know when each direction ends.</summary>
-    internal TcpConnectionPipe CreateDuplexPipe() => new(this);
+    internal TcpConnectionPipe CreateDuplexPipe(bool inlineReaders = false) => new(this, inlineReaders);
 
     /// <inheritdoc />
     public override string ToString() => $"TCP {LocalEndPoint} -> {RemoteEndPoint}";

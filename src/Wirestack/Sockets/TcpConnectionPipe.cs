@@ -15,11 +15,19 @@ internal sealed class TcpConnectionPipe : IDuplexPipe
     private readonly Pipe _output;
     private int _pumpsRunning = 2;
 
-    public TcpConnectionPipe(TcpConnection connection)
+    /// <param name="connection">The connection.</param>
+    /// <param name="inlineReaders">
+    /// Run the readers' continuations inline instead of on the thread pool: the application's read continues on the
+    /// thread that just filled the input (itself a pool thread), and the send pump on the thread that flushed the
+    /// output. One thread-pool hop less each way, for a server (Kestrel) that never blocks in those continuations.
+    /// </param>
+    public TcpConnectionPipe(TcpConnection connection, bool inlineReaders = false)
     {
         _connection = connection;
         // The connection's rings already pace the producer; the pipes' thresholds only bound what sits in between.
-        var options = new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
+        var reader = inlineReaders ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        var options = new PipeOptions(readerScheduler: reader, pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024,
+            minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
         _input = new Pipe(options);
         _output = new Pipe(options);
         Receiving = ReceiveAsync();
