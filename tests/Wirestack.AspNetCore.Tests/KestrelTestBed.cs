@@ -59,7 +59,7 @@ internal sealed class KestrelTestBed : IAsyncDisposable
 
     /// <summary>Starts the app; <paramref name="map"/> adds endpoints, <paramref name="kestrel"/> changes Kestrel's options.</summary>
     public static async Task<KestrelTestBed> StartAsync(Action<WebApplication>? map = null, Action<KestrelServerOptions>? kestrel = null,
-        X509Certificate2? certificate = null)
+        X509Certificate2? certificate = null, Action<WirestackTransportOptions>? configure = null)
     {
         var (first, second) = PipeDevice.CreatePair();
         var server = BuildStack(first, "02:00:00:00:00:0a", "10.0.0.1/24");
@@ -68,7 +68,11 @@ internal sealed class KestrelTestBed : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
-        builder.WebHost.UseWirestack(options => options.Stack = server);
+        builder.WebHost.UseWirestack(options =>
+        {
+            options.Stack = server;
+            configure?.Invoke(options);
+        });
         builder.WebHost.ConfigureKestrel(options =>
         {
             options.Listen(ServerAddress.ToIPAddress(), HttpPort);
