@@ -14,7 +14,7 @@ namespace Wirestack.AspNetCore;
 /// <see cref="WirestackTransportOptions.Netstack"/> on the first bind (or is the one given in
 /// <see cref="WirestackTransportOptions.Stack"/>) and is shared by every endpoint.
 /// </summary>
-public sealed class WirestackConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable
+public sealed class WirestackConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable, IDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly Lock _lock = new();
@@ -88,6 +88,9 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
         }
         return stack?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal void OnAccepted()
     {

@@ -28,13 +28,11 @@ internal sealed class DemoAppHost : IAsyncDisposable
     public static async Task<DemoAppHost> StartAsync(IPAddress address, int port, Netstack? stack, CancellationToken cancellationToken)
     {
         var problems = new ConcurrentQueue<string>();
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
-        if (stack is not null) builder.WebHost.UseWirestack(options => options.Stack = stack);
-        builder.WebHost.ConfigureKestrel(options => options.Listen(address, port));
-        var app = builder.Build();
-        app.MapHttpDemo();
+        var app = HttpDemoApp.Create(new IPEndPoint(address, port), stack, configure: builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
+        });
         await app.StartAsync(cancellationToken);
         return new DemoAppHost(app, problems);
     }
