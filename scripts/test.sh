@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 declare -A tools=(
   [ip]=iproute2 [ping]=iputils-ping [tshark]=tshark [tcpdump]=tcpdump [nc]=netcat-openbsd
   [socat]=socat [curl]=curl [iperf3]=iperf3 [ethtool]=ethtool [python3]=python3 [cc]=gcc
-  [setpriv]=util-linux
+  [setpriv]=util-linux [wrk]=wrk
   [tc]=iproute2 [nstat]=iproute2
 )
 missing=()

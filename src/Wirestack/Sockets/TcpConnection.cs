@@ -182,7 +182,10 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     /// An <see cref="IDuplexPipe"/> over this connection: its reader is filled straight from the receive ring, its
     /// writer's flushes go into the send ring. Completing both closes the connection.
     /// </summary>
-    public IDuplexPipe AsDuplexPipe() => new TcpConnectionPipe(this);
+    public IDuplexPipe AsDuplexPipe() => CreateDuplexPipe();
+
+    /// <summary>The pipe adapter with its pumps in view, for transports that must know when each direction ends.</summary>
+    internal TcpConnectionPipe CreateDuplexPipe(bool inlineReaders = false) => new(this, inlineReaders);
 
     /// <inheritdoc />
     public override string ToString() => $"TCP {LocalEndPoint} -> {RemoteEndPoint}";

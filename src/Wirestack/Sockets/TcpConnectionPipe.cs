@@ -15,20 +15,40 @@ internal sealed class TcpConnectionPipe : IDuplexPipe
     private readonly Pipe _output;
     private int _pumpsRunning = 2;
 
-    public TcpConnectionPipe(TcpConnection connection)
+    /// <param name="connection">The connection.</param>
+    /// <param name="inlineReaders">
+    /// Run the readers' continuations inline instead of on the thread pool: the application's read continues on the
+    /// thread that just filled the input (itself a pool thread), and the send pump on the thread that flushed the
+    /// output. One thread-pool hop less each way, for a server (Kestrel) that never blocks in those continuations.
+    /// </param>
+    public TcpConnectionPipe(TcpConnection connection, bool inlineReaders = false)
     {
         _connection = connection;
         // The connection's rings already pace the producer; the pipes' thresholds only bound what sits in between.
-        var options = new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
+        var reader = inlineReaders ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        var options = new PipeOptions(readerScheduler: reader, pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024,
+            minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
         _input = new Pipe(options);
         _output = new Pipe(options);
-        _ = ReceiveAsync();
-        _ = SendAsync();
+        Receiving = ReceiveAsync();
+        Sending = SendAsync();
     }
 
     public PipeReader Input => _input.Reader;
 
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>
+    /// The receive pump: completes (never faults) once the input pipe is completed, at the end of the stream, or on an
+    /// error. A transport reports the connection closed when it does.
+    /// </summary>
+    internal Task Receiving { get; }
+
+    /// <summary>
+    /// The send pump: completes (never faults) once everything written to the output pipe before it was completed is in
+    /// the connection's send ring and the FIN is requested, or on an error. A transport closes the connection after it.
+    /// </summary>
+    internal Task Sending { get; }
 
     private async Task ReceiveAsync()
     {

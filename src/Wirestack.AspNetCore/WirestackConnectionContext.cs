@@ -1,0 +1,142 @@
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Wirestack.Sockets;
+
+namespace Wirestack.AspNetCore;
+
+/// <summary>
+/// One Wirestack TCP connection as Kestrel sees it. <see cref="Transport"/> is the connection's own duplex pipe
+/// (<see cref="TcpConnection.AsDuplexPipe"/>): bytes go from the stack's receive ring straight into the input pipe's
+/// memory and from the output pipe's segments straight into the send ring, with no copy in this class.
+/// </summary>
+/// <remarks>
+/// <see cref="ConnectionClosed"/> fires when the peer has finished sending (or reset) and everything it sent is in
+/// the input pipe, as Kestrel's socket transport does. <see cref="DisposeAsync"/> waits until what Kestrel wrote is
+/// in the stack, closes the connection (FIN) and releases it; <see cref="Abort(ConnectionAbortedException)"/> resets it.
+/// </remarks>
+internal sealed class WirestackConnectionContext : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    private static long _lastId;
+    private readonly TcpConnection _connection;
+    private readonly TcpConnectionPipe _pipe;
+    private readonly WirestackConnectionListener _listener;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Task _watcher;
+    private IDictionary<object, object?>? _items;
+    private volatile ConnectionAbortedException? _abortReason;
+    private int _disposed;
+
+    public WirestackConnectionContext(TcpConnection connection, WirestackConnectionListener listener)
+    {
+        _connection = connection;
+        _listener = listener;
+        _pipe = connection.CreateDuplexPipe(inlineReaders: listener.Options.InlineSchedulers);
+        Transport = new WirestackTransportPipe(_pipe, this);
+        ConnectionId = "ws" + Interlocked.Increment(ref _lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        LocalEndPoint = connection.LocalEndPoint.ToIPEndPoint();
+        RemoteEndPoint = connection.RemoteEndPoint.ToIPEndPoint();
+        ConnectionClosed = _closed.Token;
+        Features.Set<IConnectionIdFeature>(this);
+        Features.Set<IConnectionTransportFeature>(this);
+        Features.Set<IConnectionItemsFeature>(this);
+        Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IConnectionEndPointFeature>(this);
+        _watcher = WatchReceiveAsync();
+    }
+
+    /// <inheritdoc />
+    public override string ConnectionId { get; set; }
+
+    /// <inheritdoc />
+    public override IFeatureCollection Features { get; } = new FeatureCollection();
+
+    /// <inheritdoc />
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    /// <inheritdoc />
+    public override IDuplexPipe Transport { get; set; }
+
+    /// <inheritdoc />
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    /// <inheritdoc />
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    /// <inheritdoc />
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    /// <summary>Why the connection was aborted here, if it was: reads of the input then fail with it.</summary>
+    internal ConnectionAbortedException? AbortReason => _abortReason;
+
+    /// <summary>Resets the connection (RST); the peer sees a reset and pending reads and writes end.</summary>
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        _abortReason ??= abortReason;
+        _connection.Abort();
+    }
+
+    /// <summary>
+    /// Completes both pipes, lets what Kestrel wrote reach the stack (up to <see cref="WirestackTransportOptions.CloseTimeout"/>,
+    /// then resets), closes the connection and waits until both pumps have ended.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // Kestrel has normally completed them already; completing again is harmless.
+        await Transport.Input.CompleteAsync().ConfigureAwait(false);
+        await Transport.Output.CompleteAsync().ConfigureAwait(false);
+        var timeout = _listener.Options.CloseTimeout;
+        if (!await WaitAsync(_pipe.Sending, timeout).ConfigureAwait(false))
+            Abort(new ConnectionAbortedException($"The peer did not take the response within WirestackTransportOptions.CloseTimeout ({timeout})."));
+        // Graceful close: the bytes in the send ring still go, then a FIN; the receive pump's wait ends with Closed.
+        _connection.Close();
+        await _pipe.Receiving.ConfigureAwait(false);
+        await _watcher.ConfigureAwait(false);
+        _closed.Dispose();
+        _listener.OnConnectionReleased();
+    }
+
+    // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
+    private async Task WatchReceiveAsync()
+    {
+        await _pipe.Receiving.ConfigureAwait(false);
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            // A callback Kestrel or the application registered threw; the connection is over either way.
+            _listener.OnCallbackFailed(ConnectionId, e);
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Task task, TimeSpan timeout)
+    {
+        if (task.IsCompleted || timeout == Timeout.InfiniteTimeSpan)
+        {
+            await task.ConfigureAwait(false);
+            return true;
+        }
+        try
+        {
+            await task.WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{ConnectionId} {_connection}";
+}

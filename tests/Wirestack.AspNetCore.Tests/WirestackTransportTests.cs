@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using Wirestack.Nic;
+using Wirestack.Sockets;
+using Wirestack.Wire;
+
+namespace Wirestack.AspNetCore.Tests;
+
+/// <summary>
+/// The transport driven as Kestrel drives it, without Kestrel: bind, accept, the connection context's pipe, its
+/// end-point features and ConnectionClosed, dispose and abort, unbind.
+/// </summary>
+public class WirestackTransportTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AcceptedConnectionsCarryThePipeTheEndPointsAndConnectionClosed()
+    {
+        await using var pair = await StackPair.CreateAsync();
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9000), Token);
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 9000), listener.EndPoint);
+        var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9000), TimeSpan.FromSeconds(10), Token);
+        await using var context = (await listener.AcceptAsync(Token))!;
+        var endPoints = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionEndPointFeature>()!;
+        Assert.Equal(client.LocalEndPoint.ToIPEndPoint(), endPoints.RemoteEndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 9000), context.LocalEndPoint);
+        Assert.Same(context.Transport, context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionTransportFeature>()!.Transport);
+        // Bytes both ways through the pipe.
+        await client.WriteAsync(Encoding.ASCII.GetBytes("ping"), Token);
+        var read = await context.Transport.Input.ReadAsync(Token);
+        Assert.Equal("ping", Encoding.ASCII.GetString(read.Buffer));
+        context.Transport.Input.AdvanceTo(read.Buffer.End);
+        await context.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes("pong"), Token);
+        byte[] buffer = new byte[16];
+        Assert.Equal("pong", Encoding.ASCII.GetString(buffer, 0, await client.ReadAsync(buffer, Token)));
+        // The peer's FIN ends the input and fires ConnectionClosed.
+        Assert.False(context.ConnectionClosed.IsCancellationRequested);
+        client.ShutdownWrite();
+        read = await context.Transport.Input.ReadAsync(Token);
+        Assert.True(read.IsCompleted);
+        await WaitUntilAsync(() => context.ConnectionClosed.IsCancellationRequested, "ConnectionClosed");
+        // Dispose closes gracefully: the client reads the end of the stream.
+        await context.DisposeAsync();
+        Assert.Equal(0, await client.ReadAsync(buffer, Token));
+        Assert.Equal(0, pair.Factory.OpenConnections);
+        await WaitUntilAsync(() => pair.Server.TcpConnectionCount == 0, "the server stack to release the connection");
+        client.Dispose();
+        await listener.UnbindAsync(Token);
+        Assert.Null(await listener.AcceptAsync(Token));
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AbortResetsThePeerAndFailsTheInputWithTheReason()
+    {
+        await using var pair = await StackPair.CreateAsync();
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9001), Token);
+        var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9001), TimeSpan.FromSeconds(10), Token);
+        var context = (await listener.AcceptAsync(Token))!;
+        var reason = new ConnectionAbortedException("the test aborted it");
+        context.Abort(reason);
+        var reset = await Assert.ThrowsAsync<WirestackException>(async () => await client.ReadAsync(new byte[16], Token));
+        Assert.Equal(WirestackErrorCode.Reset, reset.ErrorCode);
+        Assert.Same(reason, await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await context.Transport.Input.ReadAsync(Token)));
+        await context.DisposeAsync();
+        Assert.Equal(0, pair.Factory.OpenConnections);
+        await WaitUntilAsync(() => pair.Server.TcpConnectionCount == 0, "the server stack to release the connection");
+        client.Dispose();
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DisposeResetsAPeerThatStopsReadingAfterTheCloseTimeout()
+    {
+        await using var pair = await StackPair.CreateAsync(options => options.CloseTimeout = TimeSpan.FromSeconds(1));
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9002), Token);
+        var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9002), TimeSpan.FromSeconds(10), Token);
+        var context = (await listener.AcceptAsync(Token))!;
+        // 4 MiB into the output without waiting for the flush, as Kestrel leaves a response to a client that stopped
+        // reading; far more than the two stacks can hold between them.
+        context.Transport.Output.Write(new byte[4 << 20]);
+        _ = context.Transport.Output.FlushAsync(Token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await context.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
+        Assert.Equal(0, pair.Factory.OpenConnections);
+        await WaitUntilAsync(() => pair.Server.TcpConnectionCount == 0, "the server stack to release the connection");
+        // The client gets what fitted, then the reset.
+        var reset = await Assert.ThrowsAsync<WirestackException>(async () => await HttpOverWirestackTests.ReadToEndAsync(client));
+        Assert.Equal(WirestackErrorCode.Reset, reset.ErrorCode);
+        client.Dispose();
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BindingAnAddressInUseSaysSoAsKestrelExpects()
+    {
+        await using var pair = await StackPair.CreateAsync();
+        await using var first = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9003), Token);
+        await Assert.ThrowsAsync<AddressInUseException>(async () => await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9003), Token));
+        await Assert.ThrowsAsync<NotSupportedException>(async () => await pair.Factory.BindAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/tmp/x"), Token));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Gave up waiting for {what}.");
+            await Task.Delay(10, Token);
+        }
+    }
+
+    /// <summary>A server stack (10.0.0.1) under a transport factory, and a client stack (10.0.0.2), on a pipe.</summary>
+    private sealed class StackPair : IAsyncDisposable
+    {
+        private StackPair(Netstack server, Netstack client, WirestackConnectionListenerFactory factory)
+        {
+            Server = server;
+            Client = client;
+            Factory = factory;
+        }
+
+        public Netstack Server { get; }
+
+        public Netstack Client { get; }
+
+        public WirestackConnectionListenerFactory Factory { get; }
+
+        public static Task<StackPair> CreateAsync(Action<WirestackTransportOptions>? configure = null)
+        {
+            var (a, b) = PipeDevice.CreatePair();
+            var server = Build(a, "02:00:00:00:00:0a", "10.0.0.1/24");
+            var client = Build(b, "02:00:00:00:00:0b", "10.0.0.2/24");
+            var options = new WirestackTransportOptions { Stack = server };
+            configure?.Invoke(options);
+            return Task.FromResult(new StackPair(server, client, new WirestackConnectionListenerFactory(Options.Create(options))));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Factory.DisposeAsync();
+            await Server.DisposeAsync();
+            await Client.DisposeAsync();
+        }
+
+        private static Netstack Build(PipeDevice device, string mac, string address) =>
+            new NetstackBuilder().UseDevice(device).WithMacAddress(MacAddress.Parse(mac)).AddAddress(address).WithIpv6(false)
+                .ConfigureInterface(o => o with { AnnounceAddresses = false }).Build();
+    }
+}
