@@ -21,11 +21,13 @@ namespace Wirestack.Nic;
 /// shard; an endpoint only ever receives one direction, so it is off by default, which keeps the NIC's hash.
 /// </para>
 /// <para>
-/// Frames without a flow: ARP replies, neighbour advertisements and ICMP errors (unreachable, packet too big, time
-/// exceeded, parameter problem) go to every shard: each shard has its own neighbour and path-MTU caches, and a reply
-/// answers whichever shard asked. ARP requests, neighbour solicitations, echo, router advertisements, IGMP and MLD,
-/// IP fragments and IPv6 packets with extension headers go to <see cref="ControlShard"/> only, so one shard answers
-/// a request once (the others resolve a neighbour themselves when they first send to it).
+/// Frames without a flow: ARP (requests and replies), neighbour solicitations and advertisements, and ICMP errors
+/// (unreachable, packet too big, time exceeded, parameter problem) go to every shard: each shard has its own
+/// neighbour and path-MTU caches, a reply answers whichever shard asked, and a request fills every shard's cache with
+/// the asker, whose flows may land on any shard. The price is that each shard answers a request to our address, so
+/// the asker gets one identical reply per shard; requests are rare, and a cold cache would cost each shard a round
+/// trip and the datagrams it queues meanwhile. Echo, router advertisements, IGMP and MLD queries, IP fragments and
+/// IPv6 packets with extension headers go to <see cref="ControlShard"/> only (fragments carry no ports to hash).
 /// </para>
 /// </remarks>
 public sealed class FlowSteering
@@ -131,8 +133,8 @@ public sealed class FlowSteering
             case 0x86DD:
                 return ClassifyIpv6(packet);
             case 0x0806:
-                // ARP operation 2 is a reply: every shard may be waiting for it.
-                return packet.Length >= 8 && BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) == 2 ? AllShards : ControlShard;
+                // Requests and replies alike: each shard learns the sender from either (see remarks).
+                return AllShards;
             default:
                 return ControlShard;
         }
@@ -176,8 +178,9 @@ public sealed class FlowSteering
         if (next == 58)
         {
             byte type = packet[40];
-            // Errors (1-4) concern a flow's path; 136 is a neighbour advertisement, the answer to any shard's solicitation.
-            return type is >= 1 and <= 4 or 136 ? AllShards : ControlShard;
+            // Errors (1-4) concern a flow's path; neighbour solicitations (135) and advertisements (136) fill every
+            // shard's neighbour cache.
+            return type is >= 1 and <= 4 or 135 or 136 ? AllShards : ControlShard;
         }
         return ControlShard;
     }

@@ -117,9 +117,10 @@ public sealed class SoftwareRss : IDisposable
     {
         var steering = Steering;
         var queues = _queues;
-        int lent;
-        // A bounded number of batches: the dispatching thread has its own stack to run.
-        for (int round = 0; round < 4 && (lent = _device.Receive()) > 0; round++)
+        // One batch per call, as each stack takes one batch per poll: pulling more would only overfill the rings of
+        // stacks slower than this one, and the frames are as well off waiting in the device.
+        int lent = _device.Receive();
+        if (lent > 0)
         {
             for (int i = 0; i < lent; i++)
             {

@@ -28,11 +28,11 @@ public class SoftwareRssTests
     }
 
     [Fact]
-    public void ArpRequestsGoToTheControlShardAndRepliesToAll()
+    public void ArpGoesToEveryShardAndWhatHasNoFlowToTheControlShard()
     {
         var steering = new FlowSteering(4);
         var arp = ArpRequest();
-        Assert.Equal(steering.ControlShard, steering.Classify(arp));
+        Assert.Equal(FlowSteering.AllShards, steering.Classify(arp));
         BinaryPrimitives.WriteUInt16BigEndian(arp.AsSpan(14 + 6), 2);
         Assert.Equal(FlowSteering.AllShards, steering.Classify(arp));
         // Too short to parse: the control shard's stack drops and counts it.
