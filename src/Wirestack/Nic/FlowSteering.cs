@@ -140,6 +140,30 @@ public sealed class FlowSteering
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="frame"/> is one every shard needs (ARP, neighbour discovery, ICMP errors), without
+    /// hashing: what a shard that received it from a NIC queue passes on to the others.
+    /// </summary>
+    public bool IsForAllShards(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < 14) return false;
+        int offset = 12;
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        if (etherType == 0x8100 && frame.Length >= 18)
+        {
+            offset += 4;
+            etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        }
+        var packet = frame[(offset + 2)..];
+        return etherType switch
+        {
+            0x0806 => true,
+            0x0800 => packet.Length >= 20 && packet[9] == 1 && ClassifyIpv4(packet) == AllShards,
+            0x86DD => packet.Length >= 44 && packet[6] == 58 && ClassifyIpv6(packet) == AllShards,
+            _ => false,
+        };
+    }
+
     private int ClassifyIpv4(ReadOnlySpan<byte> packet)
     {
         if (packet.Length < 20 || packet[0] >> 4 != 4) return ControlShard;

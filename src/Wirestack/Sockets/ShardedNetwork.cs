@@ -31,14 +31,15 @@ public sealed class ShardedNetwork : INetwork
 {
     private readonly Netstack[] _shards;
     private readonly SoftwareRss? _softwareRss;
-    private readonly IReadOnlyList<INetworkDevice>? _ownedDevices;
+    private readonly HardwareRss? _hardwareRss;
     private readonly int[] _pinnedCpus;
     private int _nextShard = -1;
     private int _disposed;
 
     /// <summary>
     /// Runs one shard per device in <paramref name="devices"/> (for example one AF_XDP socket per NIC queue), with
-    /// <paramref name="steering"/> saying how the NIC spreads flows over them.
+    /// <paramref name="steering"/> saying how the NIC spreads flows over them. Each device is wrapped in a
+    /// <see cref="HardwareRssQueue"/>, which passes ARP, neighbour discovery and ICMP errors on to every shard.
     /// </summary>
     /// <param name="devices">One device per shard; as many as <paramref name="steering"/>'s shard count.</param>
     /// <param name="steering">The NIC's flow steering (key and indirection table): outgoing connections rely on it.</param>
@@ -47,21 +48,22 @@ public sealed class ShardedNetwork : INetwork
     /// <param name="ownsDevices">Whether disposing the network disposes the devices.</param>
     /// <exception cref="WirestackException"><see cref="WirestackErrorCode.InvalidArgument"/> when the counts differ or a stack cannot be built.</exception>
     public ShardedNetwork(IReadOnlyList<INetworkDevice> devices, FlowSteering steering, Action<NetstackBuilder> configure, bool pinThreads = false, bool ownsDevices = true)
-        : this(devices, steering, configure, pinThreads, ownsDevices ? devices : null, null)
+        : this(Wrap(devices, steering, ownsDevices), steering, configure, pinThreads)
+    {
+    }
+
+    private ShardedNetwork(HardwareRss hardwareRss, FlowSteering steering, Action<NetstackBuilder> configure, bool pinThreads)
+        : this([.. hardwareRss.Queues], steering, configure, pinThreads, hardwareRss, null)
     {
     }
 
     private ShardedNetwork(IReadOnlyList<INetworkDevice> devices, FlowSteering steering, Action<NetstackBuilder> configure, bool pinThreads,
-        IReadOnlyList<INetworkDevice>? ownedDevices, SoftwareRss? softwareRss)
+        HardwareRss? hardwareRss, SoftwareRss? softwareRss)
     {
-        ArgumentNullException.ThrowIfNull(devices);
-        ArgumentNullException.ThrowIfNull(steering);
         ArgumentNullException.ThrowIfNull(configure);
-        if (devices.Count != steering.ShardCount)
-            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"{devices.Count} devices for a steering over {steering.ShardCount} shards: give one device per shard.");
         Steering = steering;
         _softwareRss = softwareRss;
-        _ownedDevices = ownedDevices;
+        _hardwareRss = hardwareRss;
         _shards = new Netstack[devices.Count];
         _pinnedCpus = new int[devices.Count];
         Array.Fill(_pinnedCpus, -1);
@@ -132,6 +134,9 @@ public sealed class ShardedNetwork : INetwork
 
     /// <summary>The software steering when the shards share one device; null with one device per shard.</summary>
     public SoftwareRss? SoftwareRss => _softwareRss;
+
+    /// <summary>The per-queue devices when the NIC steers (one device per shard); null in software mode.</summary>
+    public HardwareRss? HardwareRss => _hardwareRss;
 
     /// <summary>The CPU each shard's stack thread is pinned to, or -1 when it is not pinned.</summary>
     public IReadOnlyList<int> PinnedCpus => _pinnedCpus;
@@ -213,8 +218,16 @@ public sealed class ShardedNetwork : INetwork
     {
         foreach (var stack in _shards) stack?.Dispose();
         _softwareRss?.Dispose();
-        if (_ownedDevices is not null)
-            foreach (var device in _ownedDevices) device.Dispose();
+        _hardwareRss?.Dispose();
+    }
+
+    private static HardwareRss Wrap(IReadOnlyList<INetworkDevice> devices, FlowSteering steering, bool ownsDevices)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(steering);
+        if (devices.Count != steering.ShardCount)
+            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"{devices.Count} devices for a steering over {steering.ShardCount} shards: give one device per shard.");
+        return new HardwareRss(devices, steering, ownsDevices);
     }
 
     private void ThrowIfDisposed()

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Wirestack.Nic;
+using Wirestack.Tests.Nic;
 using Wirestack.Sockets;
 using Wirestack.Wire;
 
@@ -156,6 +157,55 @@ public class ShardedNetworkTests
         }
         for (int s = 0; s < 2; s++) Assert.Equal(network.Shards[s].Counters.UdpDatagramsReceived, network.Shards[s].Counters.UdpDatagramsSent);
         foreach (var sender in senders) sender.Dispose();
+    }
+
+    [Fact]
+    public async Task OnANicThatStepsArpToQueueZeroEveryShardStillResolvesAndServesItsFlows()
+    {
+        // The NIC hashes like FlowSteering but puts ARP on queue 0 only: HardwareRss passes it on to shard 1.
+        var (near, far) = PipeDevice.CreatePair(new PipeDeviceOptions { RingSize = 4096 });
+        var steering = new FlowSteering(2);
+        using var nic = new EmulatedRssNic(near, steering);
+        var network = new ShardedNetwork([.. nic.Queues], steering, b => Configure(b, "02:00:00:00:00:0a", Ours));
+        await using var _ = network;
+        var peerBuilder = new NetstackBuilder().UseDevice(far);
+        Configure(peerBuilder, "02:00:00:00:00:0b", Peer);
+        await using var peer = peerBuilder.Build();
+        using var listener = network.ListenTcpOnShards(new IpEndpoint(IpAddress.AnyIpv4, 7300));
+        var perShard = new int[2];
+        var server = Task.Run(async () =>
+        {
+            var echoes = new List<Task>();
+            for (int i = 0; i < 40; i++)
+            {
+                var connection = await listener.AcceptAsync(Token);
+                perShard[network.ShardOf(connection)]++;
+                echoes.Add(Echo(connection));
+            }
+            await Task.WhenAll(echoes);
+        }, Token);
+        var clients = new Task<bool>[40];
+        for (int i = 0; i < clients.Length; i++) clients[i] = Client(peer, new IpEndpoint(Ours, 7300), 8192, seed: i);
+        Assert.All(await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60), Token), Assert.True);
+        await server.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.True(perShard[0] > 0 && perShard[1] > 0, $"flows per shard {perShard[0]} / {perShard[1]}");
+        // Shard 1 never saw ARP on its queue, only what shard 0 passed on.
+        Assert.True(network.HardwareRss!.Queues[1].Counters.ReceivedFrames > 0);
+        // And a connection from each shard: its SYN-ACK comes back to its queue by the port it picked.
+        using var peerListener = peer.ListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 7301));
+        var accepts = Task.Run(async () =>
+        {
+            var echoes = new List<Task>();
+            for (int i = 0; i < 4; i++) echoes.Add(Echo(await peerListener.AcceptAsync(Token)));
+            await Task.WhenAll(echoes);
+        }, Token);
+        for (int i = 0; i < 4; i++)
+        {
+            var connection = (TcpConnection)await network.ConnectTcpAsync(new IpEndpoint(Peer, 7301), TimeSpan.FromSeconds(10), Token);
+            Assert.True(await Exchange(connection, 4096, seed: 100 + i));
+        }
+        await accepts.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        for (int s = 0; s < 2; s++) Assert.Equal(2, network.Shards[s].Interface.TcpCounters.ConnectionsOpened);
     }
 
     [Fact]
