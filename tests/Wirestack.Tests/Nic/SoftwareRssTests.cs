@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Wirestack.Nic;
+using Wirestack.Testing;
 using Wirestack.Wire;
 using static Wirestack.Tests.Nic.TestFrames;
 
@@ -143,5 +144,55 @@ public class SoftwareRssTests
         far.Flush();
         Assert.True(await sleeper.WaitAsync(TimeSpan.FromSeconds(15), token));
         await watcher.WaitAsync(TimeSpan.FromSeconds(5), token);
+    }
+
+    [Fact]
+    public void SteeringAndTheQueuesAllocateNothingPerFrame()
+    {
+        var (far, near) = PipeDevice.CreatePair();
+        var (wire0, queue0) = PipeDevice.CreatePair();
+        var (wire1, queue1) = PipeDevice.CreatePair();
+        using var rss = new SoftwareRss(near, new FlowSteering(2), ringSize: 256);
+        using var hardware = new HardwareRss([queue0, queue1], new FlowSteering(2));
+        var tcp = TcpSegment(TcpFlags.Ack, 1, 1, new byte[1000]);
+        var arp = ArpRequest();
+        var v6 = new byte[14 + 40 + 20];
+        v6[12] = 0x86;
+        v6[13] = 0xDD;
+        v6[14] = 0x60;
+        v6[14 + 6] = 6;
+        void Round()
+        {
+            for (ushort port = 1; port <= 16; port++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(tcp.AsSpan(14 + 20), port);
+                Send(far, tcp);
+                Send(far, v6);
+            }
+            Send(far, arp);
+            far.Flush();
+            for (int q = 0; q < 2; q++)
+            {
+                var queue = rss.Queues[q];
+                int n = queue.Receive();
+                queue.ReleaseReceived(n);
+                Send(queue, tcp);
+                queue.Flush();
+            }
+            int back = far.Receive();
+            far.ReleaseReceived(back);
+            Send(wire0, arp);
+            Send(wire0, tcp);
+            wire0.Flush();
+            for (int q = 0; q < 2; q++)
+            {
+                var queue = hardware.Queues[q];
+                int n = queue.Receive();
+                queue.ReleaseReceived(n);
+            }
+        }
+        for (int i = 0; i < 100; i++) Round();
+        Assert.Equal(0, AllocationMeter.Measure(Round));
+        Assert.Equal(0, rss.Dropped(0) + rss.Dropped(1));
     }
 }
