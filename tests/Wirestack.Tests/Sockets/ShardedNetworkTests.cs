@@ -209,6 +209,22 @@ public class ShardedNetworkTests
     }
 
     [Fact]
+    public async Task IdleShardsSleepInsteadOfSpinning()
+    {
+        var (network, peer) = Create(2);
+        await using var _ = network;
+        await using var __ = peer;
+        // One exchange so every shard has run, then quiet.
+        await peer.PingAsync(Ours, TimeSpan.FromSeconds(5), cancellationToken: Token);
+        await Task.Delay(200, Token);
+        long before = network.Shards[0].Iterations + network.Shards[1].Iterations;
+        await Task.Delay(500, Token);
+        long idle = network.Shards[0].Iterations + network.Shards[1].Iterations - before;
+        // A spinning stack would run its loop hundreds of thousands of times; a sleeping one wakes only for timers.
+        Assert.True(idle < 100, $"the shards ran {idle} iterations in 500 ms of silence");
+    }
+
+    [Fact]
     public async Task PingIsAnsweredAndArgumentsAreChecked()
     {
         var (network, peer) = Create(2);
