@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
+using Wirestack.Benchmarks.Shards;
 using Wirestack.Benchmarks.ShmTcp;
 using Wirestack.Benchmarks.UdpEcho;
 
@@ -10,6 +11,8 @@ if (args.Length > 0 && args[0] == "devices") return DeviceRatesCommand.Run(args[
 if (args.Length > 0 && args[0] == "udp-echo") return UdpEchoCommand.Run(args[1..]);
 // `shm` runs TCP goodput between two processes over the shared-memory pipe against kernel loopback TCP.
 if (args.Length > 0 && args[0] == "shm") return ShmTcpCommand.Run(args[1..]);
+// `shards` runs UDP echo through a ShardedNetwork of 1 and of 2 shards against a kernel client, as a scaling ratio.
+if (args.Length > 0 && args[0] == "shards") return ShardScalingCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

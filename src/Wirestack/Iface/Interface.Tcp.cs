@@ -70,6 +70,13 @@ public sealed partial class Interface : ITcpSegmentSender
         return _tcp.TryConnect(local, remote, localPort, now, out connection);
     }
 
+    /// <summary>
+    /// The local address a connection to <paramref name="remote"/> would use (the route's source address). A sharded
+    /// stack asks before it connects, to pick a local port whose replies hash back to it.
+    /// </summary>
+    /// <returns>False when there is no route or the address cannot be connected to.</returns>
+    public bool TrySelectTcpSourceAddress(IpAddress remote, Instant now, out IpAddress local) => TrySelectTcpSource(remote, now, out local);
+
     /// <summary>Appends data to the connection's send ring and sends what the windows allow.</summary>
     /// <returns>The bytes accepted: fewer than offered (or 0) when the ring is full.</returns>
     /// <exception cref="ArgumentException">The handle is closed or was never assigned.</exception>

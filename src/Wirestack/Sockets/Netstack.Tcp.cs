@@ -146,7 +146,7 @@ public sealed partial class Netstack
             core.Connecting!.TrySetException(new WirestackException(WirestackErrorCode.Closed, "The connection was closed before it was established."));
             return;
         }
-        if (!_interface.TryConnectTcp(core.RemoteEndPoint, 0, now, out var handle))
+        if (!TryConnectSteered(core.RemoteEndPoint, now, out var handle))
         {
             core.Connecting!.TrySetException(new WirestackException(WirestackErrorCode.Unreachable,
                 $"Cannot connect to {core.RemoteEndPoint}: no route, it is one of our own addresses, or every connection slot (TcpOptions.ConnectionCapacity) is taken."));

@@ -32,14 +32,14 @@ internal sealed class QuietVethLink : IDisposable
     /// <summary>The MAC address of the namespace end.</summary>
     public MacAddress PeerMac { get; }
 
-    /// <summary>Makes the namespace and the pair; <paramref name="peerAddress"/> (CIDR) goes on the namespace end.</summary>
-    public static QuietVethLink Create(string peerAddress, int mtu = 1500)
+    /// <summary>Makes the namespace and the pair (<paramref name="queues"/> queues each way on each end); <paramref name="peerAddress"/> (CIDR) goes on the namespace end.</summary>
+    public static QuietVethLink Create(string peerAddress, int mtu = 1500, int queues = 1)
     {
         var ns = NetworkNamespace.Create();
         VethPair? veth = null;
         try
         {
-            veth = VethPair.Create(ns, peerAddress, mtu);
+            veth = VethPair.Create(ns, peerAddress, mtu, queues);
             File.WriteAllText($"/proc/sys/net/ipv6/conf/{veth.HostEnd}/disable_ipv6", "1");
             ns.Exec("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{veth.PeerEnd}/disable_ipv6").EnsureSuccess("disable IPv6 on the peer end");
             string mac = ns.Exec("cat", $"/sys/class/net/{veth.PeerEnd}/address").EnsureSuccess("read the peer's MAC").StandardOutput.Trim();

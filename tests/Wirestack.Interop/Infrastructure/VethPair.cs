@@ -21,11 +21,20 @@ internal sealed class VethPair : IDisposable
     public NetworkNamespace Peer { get; }
 
     /// <summary>Creates the pair, moves the peer end into <paramref name="peer"/> with <paramref name="peerAddress"/> (CIDR), and brings both up.</summary>
-    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500)
+    /// <param name="peer">The namespace of the peer end.</param>
+    /// <param name="peerAddress">The peer end's address (CIDR).</param>
+    /// <param name="mtu">Both ends' MTU.</param>
+    /// <param name="queues">Receive and transmit queues on each end (veth's numrxqueues and numtxqueues).</param>
+    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500, int queues = 1)
     {
         string host = IpRoute2.UniqueInterfaceName("wsh");
         string other = IpRoute2.UniqueInterfaceName("wsp");
-        IpRoute2.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "type", "veth", "peer", "name", other);
+        string q = queues.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (queues == 1)
+            IpRoute2.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "type", "veth", "peer", "name", other);
+        else
+            IpRoute2.Run("link", "add", host, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "numtxqueues", q, "numrxqueues", q,
+                "type", "veth", "peer", "name", other, "numtxqueues", q, "numrxqueues", q);
         var pair = new VethPair(host, other, peer);
         try
         {
