@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
 using Wirestack.Benchmarks.ShmTcp;
+using Wirestack.Benchmarks.TapTcp;
 using Wirestack.Benchmarks.UdpEcho;
 
 // `devices` runs the device-rate benchmark (frames/s through each NIC device against the kernel);
@@ -10,6 +11,8 @@ if (args.Length > 0 && args[0] == "devices") return DeviceRatesCommand.Run(args[
 if (args.Length > 0 && args[0] == "udp-echo") return UdpEchoCommand.Run(args[1..]);
 // `shm` runs TCP goodput between two processes over the shared-memory pipe against kernel loopback TCP.
 if (args.Length > 0 && args[0] == "shm") return ShmTcpCommand.Run(args[1..]);
+// `tap-tcp` runs TCP goodput between Wirestack on a TAP device and the kernel, against kernel iperf3 over veth.
+if (args.Length > 0 && args[0] == "tap-tcp") return TapTcpCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
