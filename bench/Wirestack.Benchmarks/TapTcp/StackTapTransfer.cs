@@ -82,6 +82,7 @@ internal static class StackTapTransfer
         Check(iface.TryConnectTcp(new IpEndpoint(TapTcpLink.KernelAddress, Port), 0, Instant.Now(Time), out var connection), "TryConnectTcp refused");
         long written = 0;
         long sendUntil = 0;
+        string window = "";
         bool shut = false, done = false;
         var limit = Stopwatch.StartNew();
         while (!done)
@@ -96,6 +97,7 @@ internal static class StackTapTransfer
                 if (sendUntil == 0) sendUntil = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
                 if (Stopwatch.GetTimestamp() >= sendUntil)
                 {
+                    window = $"at the end: cwnd {info.CongestionWindow} B, peer window {info.SendWindow} B, in flight {info.BytesInFlight} B, srtt {info.SmoothedRtt.TotalMicroseconds:0} us; ";
                     iface.ShutdownTcpWrite(connection, now);
                     shut = true;
                 }
@@ -122,7 +124,7 @@ internal static class StackTapTransfer
         Check(peer.ExitCode == 0 && fields.Length == 3 && fields[0] == "sink", $"the kernel sink failed: {peer.StandardOutput}{peer.StandardError}");
         long bytes = long.Parse(fields[1], CultureInfo.InvariantCulture);
         Check(bytes == written, $"the kernel sink counted {bytes} bytes but Wirestack wrote {written}");
-        return new TransferResult("Wirestack sends (kernel receives)", bytes, double.Parse(fields[2], CultureInfo.InvariantCulture), after.Since(before, bytes));
+        return new TransferResult("Wirestack sends (kernel receives)", bytes, double.Parse(fields[2], CultureInfo.InvariantCulture), window + after.Since(before, bytes));
     }
 
     private static void Sleep(TapTcpLink link, Instant deadline)

@@ -14,7 +14,7 @@ namespace Wirestack.Benchmarks.TapTcp;
 internal static class TapTcpCommand
 {
     public const string Usage =
-        "usage: Wirestack.Benchmarks tap-tcp [--seconds N] [--direction rx|tx|both] [--busy-poll] [--no-baseline]\n" +
+        "usage: Wirestack.Benchmarks tap-tcp [--seconds N] [--direction rx|tx|both] [--busy-poll] [--no-baseline] [--offloads]\n" +
         "                                    [--ring N] [--mtu N] [--rounds N]\n" +
         "  TCP goodput between Wirestack on a TAP device and the kernel (python3 peer), beside kernel-to-kernel\n" +
         "  iperf3 over veth in the same run (offloads on and off).\n" +
@@ -22,6 +22,7 @@ internal static class TapTcpCommand
         "  --direction D   rx: the kernel sends to Wirestack; tx: Wirestack sends; both (default)\n" +
         "  --busy-poll     spin in the poll loop instead of sleeping in the device\n" +
         "  --no-baseline   skip the iperf3 rows\n" +
+        "  --offloads      open the TAP with TapDeviceOptions.Offloads (virtio_net_hdr, TSO/GSO and checksum offload)\n" +
         "  --ring N        TCP send and receive ring bytes, a power of two (default 1048576)\n" +
         "  --mtu N         the TAP MTU (default 1500)\n" +
         "  --rounds N      measured rounds per Wirestack row; the best is reported (default 1)";
@@ -30,7 +31,7 @@ internal static class TapTcpCommand
     {
         double seconds = 4;
         string direction = "both";
-        bool busyPoll = false, baseline = true;
+        bool busyPoll = false, baseline = true, offloads = false;
         int ring = 1 << 20, mtu = 1500, rounds = 1;
         for (int i = 0; i < args.Length; i++)
         {
@@ -45,6 +46,9 @@ internal static class TapTcpCommand
                     continue;
                 case "--no-baseline":
                     baseline = false;
+                    continue;
+                case "--offloads":
+                    offloads = true;
                     continue;
             }
             if (name is not ("--seconds" or "--direction" or "--ring" or "--mtu" or "--rounds") || i + 1 >= args.Length)
@@ -88,11 +92,11 @@ internal static class TapTcpCommand
         bool failed = false;
         if (baseline)
         {
-            foreach (bool offloads in (bool[])[true, false])
+            foreach (bool vethOffloads in (bool[])[true, false])
             {
                 try
                 {
-                    rows.Add(KernelVethBaseline.Measure(cleanup, seconds, offloads));
+                    rows.Add(KernelVethBaseline.Measure(cleanup, seconds, vethOffloads));
                     Console.Error.WriteLine(rows[^1]);
                 }
                 catch (Exception e)
@@ -103,7 +107,7 @@ internal static class TapTcpCommand
             }
         }
         var tcp = new TcpOptions { SendBufferLength = ring, ReceiveBufferLength = ring };
-        var device = new TapDeviceOptions { Mtu = mtu, ReceiveBatchSize = 256, TransmitRingSize = 256 };
+        var device = new TapDeviceOptions { Mtu = mtu, ReceiveBatchSize = 256, TransmitRingSize = 256, Offloads = offloads };
         foreach (string dir in direction == "both" ? (string[])["rx", "tx"] : [direction])
         {
             try
@@ -127,7 +131,7 @@ internal static class TapTcpCommand
         }
 
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"TCP over TAP, MTU {mtu}, rings {ring >> 10} KiB, {(busyPoll ? "busy polling" : "sleeping in the device")}, {seconds} s per transfer");
+        table.AppendLine(CultureInfo.InvariantCulture, $"TCP over TAP{(offloads ? " with offloads (TSO/GSO, checksums)" : "")}, MTU {mtu}, rings {ring >> 10} KiB, {(busyPoll ? "busy polling" : "sleeping in the device")}, {seconds} s per transfer");
         table.AppendLine();
         table.AppendLine("| transfer | Gbit/s | vs kernel veth offloads off | vs kernel veth offloads on |");
         table.AppendLine("|---|---|---|---|");
