@@ -59,6 +59,8 @@ internal static class StackTapTransfer
             }
             var deadline = iface.Poll(now);
             if (progress || busyPoll) continue;
+            // The poll may have brought data: read it before sleeping, or the window stays shut while we sleep.
+            if (connection.IsAssigned && !done && iface.GetTcpInfo(connection).ReadableBytes > 0) continue;
             Sleep(link, deadline);
         }
         var after = Snapshot.Take(link);
@@ -115,6 +117,8 @@ internal static class StackTapTransfer
             }
             var deadline = iface.Poll(now);
             if (progress || busyPoll) continue;
+            // The poll may have brought ACKs that freed ring space: refill it before sleeping, or nothing is in flight.
+            if (!shut && iface.GetTcpInfo(connection).WritableBytes > 0) continue;
             Sleep(link, deadline);
         }
         var after = Snapshot.Take(link);
