@@ -43,10 +43,12 @@ public sealed class TcpTransferTests
         }
     }
 
-    [Fact]
-    public void TransferOverIpv6LinkLocal()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TransferOverIpv6LinkLocal(bool segmentationOffload)
     {
-        using var sim = new TcpSimulation(1, ipv6: true);
+        using var sim = new TcpSimulation(1, ipv6: true, segmentationOffload: segmentationOffload);
         var addressB = Ipv6Address.LinkLocalFromMac(sim.B.MacAddress);
         Assert.True(sim.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv6, 80), 4, out var listener));
         Assert.True(sim.A.TryConnectTcp(new IpEndpoint(addressB, 80), 0, sim.Now, out var a));
@@ -63,6 +65,7 @@ public sealed class TcpTransferTests
         Assert.Equal(sent, received);
         (sent, received) = backward.Hashes();
         Assert.Equal(sent, received);
+        if (segmentationOffload) Assert.True(sim.SegmenterA!.LargeFrames > 0 && sim.SegmenterB!.LargeFrames > 0, sim.Describe("IPv6: no large segments"));
     }
 
     internal static void RunTransfer(string condition, int seed, int bytes)
