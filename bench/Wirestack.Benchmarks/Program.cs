@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
 using Wirestack.Benchmarks.Shards;
 using Wirestack.Benchmarks.ShmTcp;
+using Wirestack.Benchmarks.TapTcp;
 using Wirestack.Benchmarks.UdpEcho;
 
 // `devices` runs the device-rate benchmark (frames/s through each NIC device against the kernel);
@@ -13,6 +14,8 @@ if (args.Length > 0 && args[0] == "udp-echo") return UdpEchoCommand.Run(args[1..
 if (args.Length > 0 && args[0] == "shm") return ShmTcpCommand.Run(args[1..]);
 // `shards` runs UDP echo through a ShardedNetwork of 1 and of 2 shards against a kernel client, as a scaling ratio.
 if (args.Length > 0 && args[0] == "shards") return ShardScalingCommand.Run(args[1..]);
+// `tap-tcp` runs TCP goodput between Wirestack on a TAP device and the kernel, against kernel iperf3 over veth.
+if (args.Length > 0 && args[0] == "tap-tcp") return TapTcpCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

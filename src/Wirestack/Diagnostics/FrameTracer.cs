@@ -10,7 +10,7 @@ namespace Wirestack.Diagnostics;
 /// length, then a tcpdump-like summary, for example
 /// <c>0.001500 TX 42 B 02:00:00:00:00:0a &gt; ff:ff:ff:ff:ff:ff ARP who-has 10.0.0.2 tell 10.0.0.1</c>.
 /// Received frames are traced when <see cref="ObservingDevice.Receive"/> first lends them, transmitted frames when
-/// <see cref="ObservingDevice.CommitTransmit"/> commits them.
+/// <see cref="ObservingDevice.CommitTransmit(int)"/> commits them.
 /// </summary>
 /// <remarks>
 /// For debugging only: every line is a new string, so tracing allocates on every frame (the other

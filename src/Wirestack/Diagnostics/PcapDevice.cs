@@ -5,7 +5,7 @@ namespace Wirestack.Diagnostics;
 /// <summary>
 /// A device that records every frame going through it, both ways, to a classic pcap file that
 /// Wireshark and tcpdump open: received frames when <see cref="ObservingDevice.Receive"/> first lends them,
-/// transmitted frames when <see cref="ObservingDevice.CommitTransmit"/> commits them (read back from the inner
+/// transmitted frames when <see cref="ObservingDevice.CommitTransmit(int)"/> commits them (read back from the inner
 /// device's slot, so the stack still writes straight into device memory).
 /// </summary>
 /// <remarks>

@@ -53,6 +53,8 @@ public sealed partial class Interface
         {
             case FragmentOutcome.Complete:
                 Counters.DatagramsReassembledField++;
+                // The device vouched for this fragment's frame, not for the datagram the others complete.
+                _transportChecksumTrusted = false;
                 try
                 {
                     // No quote for errors: RFC 1122 sends none for fragments, and the whole datagram is gone.

@@ -1,4 +1,5 @@
 using Wirestack.Link;
+using Wirestack.Nic;
 using Wirestack.Tcp;
 using Wirestack.Wire;
 
@@ -211,7 +212,7 @@ public sealed partial class Interface : ITcpSegmentSender
             return;
         }
         uint pseudoHeader = InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, payload.Length);
-        error = TcpRepr.Parse(packet, pseudoHeader, out var segment);
+        error = TcpRepr.Parse(packet, pseudoHeader, out var segment, verifyChecksum: !_transportChecksumTrusted);
         if (error != WireError.None)
         {
             if (error == WireError.BadChecksum) Counters.Drop(InterfaceDropReason.TcpBadChecksum);
@@ -242,13 +243,23 @@ public sealed partial class Interface : ITcpSegmentSender
         return mtu6 - Ipv6Packet.HeaderLength - TcpPacket.MinHeaderLength;
     }
 
-    bool ITcpSegmentSender.SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now) =>
+    // Only when no smaller path MTU is known: a segment the device cuts to the link's MTU must fit the path too.
+    int ITcpSegmentSender.MaxOffloadPayloadFor(IpAddress remote)
+    {
+        if (_offloadLength == 0) return 0;
+        if (remote.IsIpv4)
+            return _pathMtu.Count == 0 ? _offloadLength - Ipv4HeaderLength - TcpPacket.MinHeaderLength : 0;
+        return _ipv6Enabled && _ipv6PathMtu.Count == 0 && _ipv6LinkMtu == _mtu ? _offloadLength - Ipv6Packet.HeaderLength - TcpPacket.MinHeaderLength : 0;
+    }
+
+    bool ITcpSegmentSender.SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize) =>
         key.RemoteAddress.IsIpv4
-            ? SendTcpIpv4(key.LocalAddress.AsIpv4, key.RemoteAddress.AsIpv4, header, first, second, now)
-            : SendTcpIpv6(key.LocalAddress.AsIpv6, key.RemoteAddress.AsIpv6, header, first, second, now);
+            ? SendTcpIpv4(key.LocalAddress.AsIpv4, key.RemoteAddress.AsIpv4, header, first, second, now, segmentSize)
+            : SendTcpIpv6(key.LocalAddress.AsIpv6, key.RemoteAddress.AsIpv6, header, first, second, now, segmentSize);
 
     // TCP never fragments: segments are sized to the path MTU, and sent with DF so that the path can say otherwise.
-    private bool SendTcpIpv4(Ipv4Address source, Ipv4Address destination, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now)
+    // A longer one (segmentSize above 0 and below its payload) goes only to a device that cuts it into segments.
+    private bool SendTcpIpv4(Ipv4Address source, Ipv4Address destination, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize)
     {
         int tcpLength = header.TotalLength;
         if (!_routes.TryLookup(destination, now, out var nextHop))
@@ -262,7 +273,8 @@ public sealed partial class Interface : ITcpSegmentSender
             DontFragment = true,
         };
         int packetLength = Ipv4HeaderLength + tcpLength;
-        if (packetLength > _mtu)
+        bool segmented = segmentSize > 0 && header.PayloadLength > segmentSize;
+        if (packetLength > (segmented ? _offloadLength : _mtu))
         {
             Counters.Drop(InterfaceDropReason.PacketTooBig);
             return false;
@@ -275,8 +287,14 @@ public sealed partial class Interface : ITcpSegmentSender
                 WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv4);
                 ip.Emit(slot[EthernetHeaderLength..]);
                 EmitTcp(slot.Slice(EthernetHeaderLength + Ipv4HeaderLength, tcpLength), header, first, second, ip.PseudoHeaderSum());
-                Commit(slot, EthernetHeaderLength + packetLength);
+                if (segmented) CommitSegmented(EthernetHeaderLength + packetLength, segmentSize);
+                else Commit(slot, EthernetHeaderLength + packetLength);
                 return true;
+            // The resolution queue holds MTU-sized packets: a long segment is lost, and resent by the timer.
+            case NeighborLookupResult.SendRequest or NeighborLookupResult.Pending when segmented:
+                if (lookup.Result == NeighborLookupResult.SendRequest) SendArpRequest(nextHop, MacAddress.Broadcast);
+                Counters.Drop(InterfaceDropReason.PacketTooBig);
+                return false;
             case NeighborLookupResult.SendRequest:
             case NeighborLookupResult.Pending:
                 if (lookup.Result == NeighborLookupResult.SendRequest) SendArpRequest(nextHop, MacAddress.Broadcast);
@@ -292,7 +310,7 @@ public sealed partial class Interface : ITcpSegmentSender
         }
     }
 
-    private bool SendTcpIpv6(Ipv6Address source, Ipv6Address destination, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now)
+    private bool SendTcpIpv6(Ipv6Address source, Ipv6Address destination, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize)
     {
         if (!_ipv6Enabled || !_ipv6Routes.TryLookup(destination, now, out var nextHop))
         {
@@ -303,7 +321,9 @@ public sealed partial class Interface : ITcpSegmentSender
         var ip = new Ipv6Repr(source, destination, IpProtocol.Tcp, tcpLength, _ipv6HopLimit);
         uint pseudoHeader = InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, tcpLength);
         int packetLength = Ipv6Packet.HeaderLength + tcpLength;
-        if (packetLength > _ipv6LinkMtu)
+        bool segmented = segmentSize > 0 && header.PayloadLength > segmentSize;
+        // IPv6's payload length field counts the upper layer only; a jumbogram is never needed below 64 KiB.
+        if (packetLength > (segmented ? Math.Min(_offloadLength, Ipv6Packet.HeaderLength + ushort.MaxValue) : _ipv6LinkMtu))
         {
             Counters.Drop(InterfaceDropReason.PacketTooBig);
             return false;
@@ -316,8 +336,13 @@ public sealed partial class Interface : ITcpSegmentSender
                 WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv6);
                 ip.Emit(slot[EthernetHeaderLength..]);
                 EmitTcp(slot.Slice(EthernetHeaderLength + Ipv6Packet.HeaderLength, tcpLength), header, first, second, pseudoHeader);
-                Commit(slot, EthernetHeaderLength + packetLength);
+                if (segmented) CommitSegmented(EthernetHeaderLength + packetLength, segmentSize);
+                else Commit(slot, EthernetHeaderLength + packetLength);
                 return true;
+            case NeighborLookupResult.SendRequest or NeighborLookupResult.Pending when segmented:
+                if (lookup.Result == NeighborLookupResult.SendRequest) SendNeighborSolicitation(nextHop, default, now);
+                Counters.Drop(InterfaceDropReason.PacketTooBig);
+                return false;
             case NeighborLookupResult.SendRequest:
             case NeighborLookupResult.Pending:
                 if (lookup.Result == NeighborLookupResult.SendRequest) SendNeighborSolicitation(nextHop, default, now);
@@ -331,6 +356,13 @@ public sealed partial class Interface : ITcpSegmentSender
                 Counters.Drop(InterfaceDropReason.NeighborTableFull);
                 return false;
         }
+    }
+
+    // A frame far above the minimum length, for the device to cut into segments of segmentSize payload bytes.
+    private void CommitSegmented(int length, int segmentSize)
+    {
+        _device.CommitTransmit(length, FrameOffload.TcpSegmentation(segmentSize));
+        _framesCommitted++;
     }
 
     // The one copy of the payload: from the send ring into the frame, summed on the way.

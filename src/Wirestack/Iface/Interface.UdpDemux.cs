@@ -18,7 +18,7 @@ public sealed partial class Interface
             return true;
         }
         var pseudoHeader = InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Udp, packet.Length);
-        if (UdpRepr.Parse(packet, pseudoHeader, out var udp) != WireError.None)
+        if (UdpRepr.Parse(packet, pseudoHeader, out var udp, verifyChecksum: !_transportChecksumTrusted) != WireError.None)
         {
             Counters.Drop(InterfaceDropReason.UdpBadChecksum);
             return true;

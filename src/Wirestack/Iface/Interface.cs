@@ -42,6 +42,10 @@ public sealed partial class Interface
     private readonly Ipv4InterfaceAddress[] _addresses;
     private readonly MacAddress _mac;
     private readonly int _mtu;
+    // The largest IP packet the device cuts into MTU-sized segments (TSO), 0 when it does not.
+    private readonly int _offloadLength;
+    // Whether the device vouched for the transport checksum of the frame being processed (FrameOffload).
+    private bool _transportChecksumTrusted;
     private readonly int _receiveBatchSize;
     private readonly byte _timeToLive;
     private readonly bool _sendProtocolUnreachable;
@@ -85,6 +89,7 @@ public sealed partial class Interface
         _mac = options.MacAddress;
         _mtu = Math.Min(capabilities.Mtu, ushort.MaxValue);
         _receiveBatchSize = capabilities.ReceiveBatchSize;
+        _offloadLength = capabilities.MaxOffloadLength > _mtu ? Math.Min(capabilities.MaxOffloadLength, ushort.MaxValue) : 0;
         _timeToLive = options.TimeToLive;
         _sendProtocolUnreachable = options.SendProtocolUnreachable;
         _addresses = new Ipv4InterfaceAddress[options.Ipv4Addresses.Count];
@@ -164,8 +169,11 @@ public sealed partial class Interface
         for (int i = 0; i < count; i++)
         {
             Counters.ReceivedFramesField++;
-            ProcessFrame(_device.GetReceived(i), now);
+            var frame = _device.GetReceived(i, out var offload);
+            _transportChecksumTrusted = offload.TransportChecksumTrusted;
+            ProcessFrame(frame, now);
         }
+        _transportChecksumTrusted = false;
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);
         RunTimers(now);

@@ -24,6 +24,14 @@ public sealed record DeviceCapabilities
     /// <summary>Checksums the device fills on transmit, so the stack need not.</summary>
     public ChecksumOffload TransmitChecksums { get; init; }
 
+    /// <summary>
+    /// The largest IP packet the device takes on transmit as one TCP segment to cut into MTU-sized ones (TSO/GSO),
+    /// and may hand over on receive as TCP segments it coalesced (GRO); its transmit slots are then that long plus
+    /// <see cref="FrameOverhead"/>. 0 (the default) when it does neither: every frame is at most
+    /// <see cref="MaxFrameLength"/>. See <see cref="FrameOffload"/>.
+    /// </summary>
+    public int MaxOffloadLength { get; init; }
+
     /// <summary>The Ethernet header plus one VLAN tag: what a slot holds beyond the MTU.</summary>
     public const int FrameOverhead = 14 + 4;
 }

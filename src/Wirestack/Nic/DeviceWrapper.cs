@@ -47,6 +47,9 @@ public abstract class DeviceWrapper : INetworkDevice
     public virtual ReadOnlySpan<byte> GetReceived(int index) => Inner.GetReceived(index);
 
     /// <inheritdoc />
+    public virtual ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload) => Inner.GetReceived(index, out offload);
+
+    /// <inheritdoc />
     public virtual void ReleaseReceived(int count) => Inner.ReleaseReceived(count);
 
     /// <inheritdoc />
@@ -54,6 +57,9 @@ public abstract class DeviceWrapper : INetworkDevice
 
     /// <inheritdoc />
     public virtual void CommitTransmit(int length) => Inner.CommitTransmit(length);
+
+    /// <inheritdoc />
+    public virtual void CommitTransmit(int length, in FrameOffload offload) => Inner.CommitTransmit(length, offload);
 
     /// <inheritdoc />
     public virtual int Flush() => Inner.Flush();

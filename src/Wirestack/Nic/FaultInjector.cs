@@ -15,7 +15,7 @@ namespace Wirestack.Nic;
 /// copy is lent to the stack in place from the inner device; delayed, reordered, duplicated and
 /// corrupted frames are copies in pool slots, and the stack sees one ordered list of both. On
 /// transmit, the stack writes into a pool slot; the faults are decided at
-/// <see cref="CommitTransmit"/>, and frames that are due are copied into the inner device's slots
+/// <see cref="CommitTransmit(int)"/>, and frames that are due are copied into the inner device's slots
 /// at <see cref="Flush"/>, and also at <see cref="Receive"/>, so delayed frames leave even when
 /// the stack only polls. A received frame's faults, delay and rate are decided when
 /// <see cref="Receive"/> first sees it; a transmitted frame's at commit.
@@ -75,6 +75,9 @@ public sealed class FaultInjector : DeviceWrapper
     {
         options.Validate();
         var capabilities = inner.Capabilities;
+        // Its pool slots are MTU-sized and it re-lends copies without the inner device's per-frame offload flags.
+        if (capabilities.MaxOffloadLength > 0)
+            throw new ArgumentException($"A fault injector cannot wrap a device with segmentation offload ({inner}: MaxOffloadLength {capabilities.MaxOffloadLength}); open the device without offloads (for a TAP device, TapDeviceOptions.Offloads = false).", nameof(inner));
         int slotSize = capabilities.MaxFrameLength;
         if ((long)options.PoolSize * slotSize > 1L << 30)
             throw new ArgumentOutOfRangeException(nameof(options), options.PoolSize, $"FaultInjectorOptions.PoolSize ({options.PoolSize}) times the inner device's MaxFrameLength ({slotSize}) is over 1 GiB; use fewer slots.");
@@ -159,6 +162,14 @@ public sealed class FaultInjector : DeviceWrapper
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_lent, nameof(index));
         long entry = _ready[Wrap(_readyHead + index, _ready.Length)];
         return entry >= 0 ? Inner.GetReceived((int)(entry - _innerHead)) : _rx.Frame((int)~entry);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The injector wraps only devices without offloads, so there is never anything to report.</remarks>
+    public override ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        offload = FrameOffload.None;
+        return GetReceived(index);
     }
 
     /// <inheritdoc />
@@ -300,6 +311,15 @@ public sealed class FaultInjector : DeviceWrapper
         _txLent = rented;
         slot = tx.Slot(rented);
         return true;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException"><paramref name="offload"/> asks for segmentation, which the injector never offers.</exception>
+    public override void CommitTransmit(int length, in FrameOffload offload)
+    {
+        if (offload.SegmentSize != 0)
+            throw new NotSupportedException("A fault injector does not segment TCP on transmit (its Capabilities.MaxOffloadLength is 0); send MTU-sized frames.");
+        CommitTransmit(length);
     }
 
     /// <inheritdoc />

@@ -29,17 +29,41 @@ public interface INetworkDevice : IDisposable
     /// <summary>The lent frame at <paramref name="index"/> (0 is the oldest). Valid until released.</summary>
     ReadOnlySpan<byte> GetReceived(int index);
 
+    /// <summary>
+    /// The lent frame at <paramref name="index"/>, with what the device did for it (<see cref="FrameOffload"/>): a
+    /// trusted checksum, or segments it coalesced. Devices without offloads report <see cref="FrameOffload.None"/>.
+    /// </summary>
+    ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        offload = FrameOffload.None;
+        return GetReceived(index);
+    }
+
     /// <summary>Gives the <paramref name="count"/> oldest lent frames' slots back to the device.</summary>
     void ReleaseReceived(int count);
 
     /// <summary>
-    /// Lends the next free transmit slot, <see cref="DeviceCapabilities.MaxFrameLength"/> bytes long,
+    /// Lends the next free transmit slot, <see cref="DeviceCapabilities.MaxFrameLength"/> bytes long (or
+    /// <see cref="DeviceCapabilities.MaxOffloadLength"/> plus the frame overhead on a device that segments),
     /// to write one frame into. Returns false when the transmit ring is full: flush, or try later.
     /// </summary>
     bool TryGetTransmitSlot(out Span<byte> slot);
 
     /// <summary>Commits the slot lent by the last <see cref="TryGetTransmitSlot"/> holding a frame of <paramref name="length"/> bytes.</summary>
     void CommitTransmit(int length);
+
+    /// <summary>
+    /// Commits the lent slot holding a frame of <paramref name="length"/> bytes for the device to segment as
+    /// <paramref name="offload"/> says. Only a device with <see cref="DeviceCapabilities.MaxOffloadLength"/> above 0
+    /// takes anything but <see cref="FrameOffload.None"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device does not segment, and <paramref name="offload"/> asked it to.</exception>
+    void CommitTransmit(int length, in FrameOffload offload)
+    {
+        if (offload.SegmentSize != 0)
+            throw new NotSupportedException($"{GetType().Name} does not segment TCP on transmit (its Capabilities.MaxOffloadLength is 0); send MTU-sized frames.");
+        CommitTransmit(length);
+    }
 
     /// <summary>Publishes every committed frame to the other side; returns how many were published.</summary>
     int Flush();

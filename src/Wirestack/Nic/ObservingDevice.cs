@@ -3,7 +3,7 @@ namespace Wirestack.Nic;
 /// <summary>
 /// A wrapper that shows every frame going through it to <see cref="Observe"/> exactly once, both
 /// ways: a received frame when <see cref="Receive"/> first lends it, a transmitted frame when
-/// <see cref="CommitTransmit"/> commits it (read back from the inner device's slot, so the stack
+/// <see cref="CommitTransmit(int)"/> commits it (read back from the inner device's slot, so the stack
 /// still writes straight into device memory). The base of the pcap recorder and the tracer.
 /// </summary>
 public abstract class ObservingDevice : DeviceWrapper
@@ -56,10 +56,15 @@ public abstract class ObservingDevice : DeviceWrapper
     }
 
     /// <inheritdoc />
-    public override void CommitTransmit(int length)
+    public override void CommitTransmit(int length) => CommitTransmit(length, FrameOffload.None);
+
+    /// <inheritdoc />
+    /// <remarks>A frame the inner device segments is observed as the stack wrote it: one large segment, as a capture on a TSO interface shows it.</remarks>
+    public override void CommitTransmit(int length, in FrameOffload offload)
     {
         // The inner device checks the call first, so misuse gets its message and nothing is observed.
-        Inner.CommitTransmit(length);
+        if (offload.SegmentSize == 0) Inner.CommitTransmit(length);
+        else Inner.CommitTransmit(length, offload);
         if (!_slot.IsLent) return;
         var frame = _slot.Read(Math.Min(length, _slot.Length));
         _slot.Clear();

@@ -10,7 +10,8 @@ namespace Wirestack.Nic;
 /// Ethernet interface, and every frame it sends on it is read here, while every frame written here
 /// arrives at the kernel as if received on that interface. The kernel hands over one frame per
 /// read and takes one per write, so <see cref="Receive"/> and <see cref="Flush"/> make one system
-/// call per frame; the rings are pinned managed memory. Needs root or CAP_NET_ADMIN, unless it
+/// call per frame; the rings are pinned managed memory. With <see cref="TapDeviceOptions.Offloads"/> a frame
+/// carries a TCP segment of up to 64 KiB that the kernel cut, or will cut, to the MTU (see <see cref="FrameOffload"/>). Needs root or CAP_NET_ADMIN, unless it
 /// attaches to a TAP interface made for the user that already has the wanted MTU and is up.
 /// </summary>
 /// <remarks>
@@ -22,6 +23,11 @@ public sealed unsafe class TapDevice : INetworkDevice
     private readonly int _fd;
     private readonly ReadinessWaiter _waiter;
     private readonly int _maxFrameLength;
+    // Offloads on: each slot starts with a virtio_net_hdr, and frames may be as long as the largest IP packet.
+    private readonly int _headerLength;
+    private readonly int _slotFrameLength;
+    private readonly FrameOffload[] _receiveOffloads;
+    private readonly FrameOffload[] _transmitOffloads;
     private readonly int _stride;
     private readonly byte[] _receiveMemory;
     private readonly byte* _receiveBase;
@@ -54,7 +60,7 @@ public sealed unsafe class TapDevice : INetworkDevice
         if (_fd < 0) throw OpenFailure(LinuxNative.LastError);
         try
         {
-            Name = Attach(_fd, options.Name);
+            Name = Attach(_fd, options.Name, options.Offloads);
             KernelMacAddress = Configure(Name, options.Mtu);
             _waiter = new ReadinessWaiter(_fd);
             // Last, so that a failure above leaves no interface behind that this call created.
@@ -69,9 +75,11 @@ public sealed unsafe class TapDevice : INetworkDevice
         }
 
         _maxFrameLength = options.Mtu + DeviceCapabilities.FrameOverhead;
+        _headerLength = options.Offloads ? TapNative.VnetHeaderLength : 0;
+        _slotFrameLength = options.Offloads ? MaxOffloadLength + DeviceCapabilities.FrameOverhead : _maxFrameLength;
         // One spare byte per slot: a read that fills it proves the frame was longer than a slot,
         // whether the kernel reports the full length or the truncated one. Cache-line aligned.
-        _stride = (_maxFrameLength + 1 + 63) & ~63;
+        _stride = (_headerLength + _slotFrameLength + 1 + 63) & ~63;
         _receiveSlots = options.ReceiveBatchSize;
         _transmitSlots = options.TransmitRingSize;
         _receiveMemory = GC.AllocateArray<byte>(_receiveSlots * _stride, pinned: true);
@@ -80,6 +88,8 @@ public sealed unsafe class TapDevice : INetworkDevice
         _transmitBase = AddressOf(_transmitMemory);
         _receiveLengths = new int[_receiveSlots];
         _transmitLengths = new int[_transmitSlots];
+        _receiveOffloads = new FrameOffload[options.Offloads ? _receiveSlots : 0];
+        _transmitOffloads = new FrameOffload[options.Offloads ? _transmitSlots : 0];
         Capabilities = new DeviceCapabilities
         {
             Mtu = options.Mtu,
@@ -89,8 +99,12 @@ public sealed unsafe class TapDevice : INetworkDevice
             // The kernel fills and checks every checksum on a TAP interface without offloads.
             ReceiveChecksums = ChecksumOffload.None,
             TransmitChecksums = ChecksumOffload.None,
+            MaxOffloadLength = options.Offloads ? MaxOffloadLength : 0,
         };
     }
+
+    /// <summary>The largest IP packet (IPv4's total length field) a frame carries with offloads on.</summary>
+    public const int MaxOffloadLength = 65535;
 
     /// <summary>The interface's name: the one asked for, or the one the kernel picked.</summary>
     public string Name { get; }
@@ -121,7 +135,8 @@ public sealed unsafe class TapDevice : INetworkDevice
         while (_lent < _receiveSlots)
         {
             int slot = Wrap(_receiveHead + _lent, _receiveSlots);
-            nint read = LinuxNative.Read(_fd, _receiveBase + (nint)slot * _stride, _maxFrameLength + 1);
+            byte* start = _receiveBase + (nint)slot * _stride;
+            nint read = LinuxNative.Read(_fd, start, _headerLength + _slotFrameLength + 1);
             if (read < 0)
             {
                 int errno = LinuxNative.LastError;
@@ -132,7 +147,8 @@ public sealed unsafe class TapDevice : INetworkDevice
                 break;
             }
             if (read == 0) break;
-            if (read > _maxFrameLength)
+            read -= _headerLength;
+            if (read > _slotFrameLength || read < 0)
             {
                 // Longer than a slot (the interface's MTU was raised behind the device's back): the
                 // kernel has already dropped the rest, so the frame is lost either way.
@@ -140,6 +156,7 @@ public sealed unsafe class TapDevice : INetworkDevice
                 continue;
             }
             _receiveLengths[slot] = (int)read;
+            if (_headerLength != 0) _receiveOffloads[slot] = ReadVnetHeader(start);
             Counters.ReceivedFramesField++;
             Counters.ReceivedBytesField += read;
             _lent++;
@@ -152,7 +169,19 @@ public sealed unsafe class TapDevice : INetworkDevice
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_lent, nameof(index));
         int slot = Wrap(_receiveHead + index, _receiveSlots);
-        return _receiveMemory.AsSpan(slot * _stride, _receiveLengths[slot]);
+        return _receiveMemory.AsSpan(slot * _stride + _headerLength, _receiveLengths[slot]);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With offloads on, a frame whose checksum the kernel left partial (it came from the kernel's own stack and
+    /// was never on a wire) or marked checked reports <see cref="FrameOffload.TransportChecksumTrusted"/>.
+    /// </remarks>
+    public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        var frame = GetReceived(index);
+        offload = _headerLength == 0 ? FrameOffload.None : _receiveOffloads[Wrap(_receiveHead + index, _receiveSlots)];
+        return frame;
     }
 
     /// <inheritdoc />
@@ -174,19 +203,28 @@ public sealed unsafe class TapDevice : INetworkDevice
             slot = default;
             return false;
         }
-        slot = _transmitMemory.AsSpan(Wrap(_transmitHead + _pending, _transmitSlots) * _stride, _maxFrameLength);
+        slot = _transmitMemory.AsSpan(Wrap(_transmitHead + _pending, _transmitSlots) * _stride + _headerLength, _slotFrameLength);
         _slotLent = true;
         return true;
     }
 
     /// <inheritdoc />
-    public void CommitTransmit(int length)
+    public void CommitTransmit(int length) => CommitTransmit(length, FrameOffload.None);
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Offloads are off and <paramref name="offload"/> asks for segmentation.</exception>
+    public void CommitTransmit(int length, in FrameOffload offload)
     {
         if (!_slotLent)
             throw new InvalidOperationException("No transmit slot is lent; call TryGetTransmitSlot first.");
-        if (length < 0 || length > _maxFrameLength)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be 0 to {_maxFrameLength} bytes (the slot size).");
-        _transmitLengths[Wrap(_transmitHead + _pending, _transmitSlots)] = length;
+        int max = offload.SegmentSize != 0 ? _slotFrameLength : _maxFrameLength;
+        if (offload.SegmentSize != 0 && _headerLength == 0)
+            throw new NotSupportedException($"TAP device '{Name}' was opened without offloads, so it does not segment; set TapDeviceOptions.Offloads, or send MTU-sized frames.");
+        if (length < 0 || length > max)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be 0 to {max} bytes (the {(offload.SegmentSize != 0 ? "offload" : "MTU")} limit).");
+        int slot = Wrap(_transmitHead + _pending, _transmitSlots);
+        _transmitLengths[slot] = length;
+        if (_headerLength != 0) _transmitOffloads[slot] = offload;
         _pending++;
         _slotLent = false;
     }
@@ -207,10 +245,12 @@ public sealed unsafe class TapDevice : INetworkDevice
         {
             int slot = Wrap(_transmitHead + i, _transmitSlots);
             int length = _transmitLengths[slot];
+            byte* start = _transmitBase + (nint)slot * _stride;
+            if (_headerLength != 0) WriteVnetHeader(start, length, _transmitOffloads[slot]);
             nint result;
             do
             {
-                result = LinuxNative.Write(_fd, _transmitBase + (nint)slot * _stride, length);
+                result = LinuxNative.Write(_fd, start, _headerLength + length);
             }
             while (result < 0 && LinuxNative.LastError == LinuxNative.EINTR);
             if (result < 0)
@@ -297,19 +337,62 @@ public sealed unsafe class TapDevice : INetworkDevice
     private IOException Deleted(int errno) =>
         new($"TAP device '{Name}' was deleted while open ({LinuxNative.Describe(errno)}); dispose this device and create a new one.");
 
-    // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name.
-    private static string Attach(int fd, string? name)
+    // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name. With offloads,
+    // every frame carries a virtio_net_hdr and the kernel may hand over (and take) unfinished checksums and segments.
+    private static string Attach(int fd, string? name, bool offloads)
     {
         TapNative.IfReq request = default;
         request.SetName(name);
-        request.Flags = TapNative.IFF_TAP | TapNative.IFF_NO_PI;
+        request.Flags = (short)(TapNative.IFF_TAP | TapNative.IFF_NO_PI | (offloads ? TapNative.IFF_VNET_HDR : 0));
         if (LinuxNative.Ioctl(fd, TapNative.TUNSETIFF, &request) < 0)
         {
             int errno = LinuxNative.LastError;
             bool exists = !string.IsNullOrEmpty(name) && LinuxNative.IfNameToIndex(name) != 0;
             throw AttachFailure(name, errno, exists);
         }
-        return request.GetName();
+        string attached = request.GetName();
+        if (offloads)
+        {
+            int headerLength = TapNative.VnetHeaderLength;
+            if (LinuxNative.Ioctl(fd, TapNative.TUNSETVNETHDRSZ, &headerLength) < 0)
+                throw ConfigureFailure("setting the virtio_net_hdr length (TUNSETVNETHDRSZ)", attached, LinuxNative.LastError);
+            // The argument is the flag word itself, not a pointer to it.
+            if (LinuxNative.Ioctl(fd, TapNative.TUNSETOFFLOAD, (void*)(nuint)(TapNative.TUN_F_CSUM | TapNative.TUN_F_TSO4 | TapNative.TUN_F_TSO6)) < 0)
+                throw ConfigureFailure("turning on checksum and TCP segmentation offloads (TUNSETOFFLOAD)", attached, LinuxNative.LastError);
+        }
+        return attached;
+    }
+
+    // A received frame's virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little-endian).
+    // NEEDS_CSUM means the sender is the kernel's own stack, which left the sum for the "hardware" (us) to finish;
+    // DATA_VALID that the kernel has checked it. Either way there is nothing left for the stack to verify.
+    private static FrameOffload ReadVnetHeader(byte* header)
+    {
+        byte flags = header[0];
+        int segmentSize = header[1] == TapNative.VIRTIO_NET_HDR_GSO_NONE ? 0 : header[4] | (header[5] << 8);
+        bool trusted = (flags & (TapNative.VIRTIO_NET_HDR_F_NEEDS_CSUM | TapNative.VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
+        return new FrameOffload { SegmentSize = segmentSize, TransportChecksumTrusted = trusted };
+    }
+
+    // A transmitted frame's virtio_net_hdr. Checksums are complete (the stack folds them into its one copy), so
+    // flags stay 0; a segment to cut names its family, the segment size, and how long the headers are (Ethernet,
+    // IP, TCP) so the kernel keeps them in the linear part it copies to every segment.
+    private static void WriteVnetHeader(byte* header, int length, in FrameOffload offload)
+    {
+        new Span<byte>(header, TapNative.VnetHeaderLength).Clear();
+        if (offload.SegmentSize == 0) return;
+        var frame = new ReadOnlySpan<byte>(header + TapNative.VnetHeaderLength, length);
+        const int ethernet = 14;
+        bool ipv6 = frame.Length > ethernet && frame[12] == 0x86 && frame[13] == 0xDD;
+        int ipLength = ipv6 ? 40 : frame.Length > ethernet ? (frame[ethernet] & 0x0F) * 4 : 0;
+        int tcpAt = ethernet + ipLength;
+        int tcpLength = frame.Length > tcpAt + 12 ? (frame[tcpAt + 12] >> 4) * 4 : 20;
+        int headers = tcpAt + tcpLength;
+        header[1] = ipv6 ? TapNative.VIRTIO_NET_HDR_GSO_TCPV6 : TapNative.VIRTIO_NET_HDR_GSO_TCPV4;
+        header[2] = (byte)headers;
+        header[3] = (byte)(headers >> 8);
+        header[4] = (byte)offload.SegmentSize;
+        header[5] = (byte)(offload.SegmentSize >> 8);
     }
 
     // MTU, IFF_UP and the MAC are interface ioctls on any socket of the interface's namespace.

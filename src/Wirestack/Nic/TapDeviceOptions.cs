@@ -38,6 +38,15 @@ public sealed record TapDeviceOptions
     /// <summary>Transmit slots, 1 to 4096: how many frames can be committed before a flush. Default 256.</summary>
     public int TransmitRingSize { get; init; } = 256;
 
+    /// <summary>
+    /// True to exchange a <c>virtio_net_hdr</c> with every frame (IFF_VNET_HDR) and turn on the kernel's checksum and
+    /// TCP segmentation offloads for this descriptor (TUNSETOFFLOAD): the kernel then hands over TCP segments of up to
+    /// 64 KiB that it did not cut to the MTU, with checksums it vouches for, and takes such segments to cut (or to
+    /// deliver whole to its own stack). One system call then moves up to 64 KiB of TCP payload instead of one MTU's
+    /// worth. Slots grow to 64 KiB each. A <see cref="FaultInjector"/> cannot wrap such a device. Default false.
+    /// </summary>
+    public bool Offloads { get; init; }
+
     internal void Validate()
     {
         if (!string.IsNullOrEmpty(Name)) ValidateName(Name);

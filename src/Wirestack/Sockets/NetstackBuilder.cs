@@ -174,7 +174,7 @@ public sealed class NetstackBuilder
             try
             {
                 device = _options.Device == NetstackDeviceKind.Tap
-                    ? new TapDevice(new TapDeviceOptions { Name = _options.DeviceName, Mtu = _options.Mtu })
+                    ? new TapDevice(new TapDeviceOptions { Name = _options.DeviceName, Mtu = _options.Mtu, Offloads = _options.TapOffloads })
                     : PacketRingDevice.Open(_options.DeviceName!);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)

@@ -335,7 +335,8 @@ internal sealed partial class TcpControlBlock
             _ackNow = true;
             return;
         }
-        _segmentsUnacked++;
+        // A segment the device coalesced (GRO) counts as the segments it was: RFC 5681's ACK for every second one.
+        _segmentsUnacked += payload.Length > _ourMss ? payload.Length / _ourMss : 1;
         if (!_options.DelayedAck || _quickAcks > 0 || _segmentsUnacked >= 2)
         {
             if (_quickAcks > 0) _quickAcks--;

@@ -91,7 +91,11 @@ internal sealed partial class TcpControlBlock
             // loss in a small window before the timer would.
             int sackCredit = _sackPermitted && _sndNxt == _sndMax ? Math.Min(_scoreboard!.SackedBytes, 2 * mss) : 0;
             int usable = Math.Max(Math.Min(window - inFlight + sackCredit, _sndWnd - inFlight), 0);
-            int length = Math.Min(Math.Min(pending, mss), usable);
+            // New data may go as one large segment for a device that segments (TSO): whole segments only, so the
+            // device's cut leaves no short segment in mid-stream (the tail of what is pending excepted).
+            int burst = _sndNxt >= _sndMax ? MaxBurst(mss) : mss;
+            int length = Math.Min(Math.Min(pending, burst), usable);
+            if (length > mss && length < pending) length -= length % mss;
             if (_sackPermitted && _sndNxt < _sndMax) length = Math.Min(length, _scoreboard!.NextSackedAbove(_sndNxt, _sndMax) - _sndNxt);
             bool fin = finDue && _sndNxt + length == dataEnd;
             if (length == 0 && !fin)
@@ -120,11 +124,15 @@ internal sealed partial class TcpControlBlock
     private bool SendSegment(TcpSeqNumber seq, int length, bool fin, Instant now)
     {
         var header = AckHeader(seq, TcpFlags.Ack, now);
-        // SACK blocks take option space the MSS did not count on: shorten the segment so that it still fits the path.
+        // SACK blocks take option space the MSS did not count on: shorten the segment so that it still fits the path,
+        // or, for a segment the device cuts, cut it into segments that small.
         int extra = header.OptionsLength - (_timestamps ? TimestampsOptionLength : 0);
-        if (extra > 0 && length > EffectiveMss(now) - extra)
+        int mss = EffectiveMss(now);
+        int segmentSize = mss - Math.Max(extra, 0);
+        int burst = MaxBurst(mss);
+        if (length > segmentSize && (burst == mss || length > burst))
         {
-            length = EffectiveMss(now) - extra;
+            length = segmentSize;
             fin = false;
         }
         var flags = TcpFlags.Ack;
@@ -135,7 +143,7 @@ internal sealed partial class TcpControlBlock
         bool retransmission = seq < _sndMax;
         // A segment the IP layer could not take counts as sent and lost: the retransmission timer covers it, so a
         // full ring never leaves the connection without a timer.
-        bool sent = Transmit(header, seq - _sendBase, now);
+        bool sent = Transmit(header, seq - _sendBase, now, length > segmentSize ? segmentSize : 0);
         if (retransmission) _stack.Counters.RetransmittedSegmentsField++;
         var end = seq + length + (fin ? 1 : 0);
         _lastSegmentEnd = end;
@@ -236,14 +244,23 @@ internal sealed partial class TcpControlBlock
         return (ushort)field;
     }
 
+    // The most payload one segment handed to the IP layer may carry: whole segments up to what the device cuts
+    // (TSO), or one segment when it does not. Options beyond the timestamps are made room for by SendSegment.
+    private int MaxBurst(int mss)
+    {
+        // Room for the largest option block (40 bytes), whatever the segment ends up carrying.
+        int offload = _sender.MaxOffloadPayloadFor(_key.RemoteAddress) - 40;
+        return offload > mss ? offload - offload % mss : mss;
+    }
+
     private int AdvertisableWindow() => _receive is null ? 0 : _receive.Window;
 
     // Writes one segment through the IP layer; on success records what the peer now knows of our receive side.
-    private bool Transmit(in TcpRepr header, int ringOffset, Instant now)
+    private bool Transmit(in TcpRepr header, int ringOffset, Instant now, int segmentSize = 0)
     {
         ReadOnlySpan<byte> first = default, second = default;
         if (header.PayloadLength > 0) _send!.Read(ringOffset, header.PayloadLength, out first, out second);
-        if (!_sender.SendSegment(_key, header, first, second, now)) return false;
+        if (!_sender.SendSegment(_key, header, first, second, now, segmentSize)) return false;
         _stack.Counters.SegmentsSentField++;
         if (header.HasAck)
         {

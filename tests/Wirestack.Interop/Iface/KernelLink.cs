@@ -53,9 +53,9 @@ internal sealed class KernelLink : IDisposable
         try
         {
             string kernelName;
-            if (kind == LinkKind.Tap)
+            if (kind is LinkKind.Tap or LinkKind.TapOffloads)
             {
-                var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName(namePrefix) });
+                var tap = new TapDevice(new TapDeviceOptions { Name = IpRoute2.UniqueInterfaceName(namePrefix), Offloads = kind == LinkKind.TapOffloads });
                 device = tap;
                 kernelName = tap.Name;
                 NamespaceInterface.MoveInto(ns, tap.Name, KernelCidr);

@@ -6,6 +6,12 @@ public enum LinkKind
     /// <summary>A TAP device whose kernel side is moved into the kernel's namespace.</summary>
     Tap,
 
+    /// <summary>
+    /// A TAP device opened with <see cref="Nic.TapDeviceOptions.Offloads"/>: the kernel hands over and takes TCP segments of
+    /// up to 64 KiB (TSO/GSO) with checksums it vouches for.
+    /// </summary>
+    TapOffloads,
+
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_PACKET rings (TPACKET_V2).</summary>
     PacketRing,
 

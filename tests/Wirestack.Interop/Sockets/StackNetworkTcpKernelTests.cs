@@ -24,6 +24,7 @@ public class StackNetworkTcpKernelTests
 
     [Theory]
     [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
     public async Task AKernelClientGetsSixteenMebibytesEchoedByAStackNetworkServer(LinkKind kind)
     {
@@ -71,6 +72,7 @@ public class StackNetworkTcpKernelTests
 
     [Theory]
     [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
     public async Task AStackNetworkClientTalksToAKernelSocatServer(LinkKind kind)
     {

@@ -33,6 +33,7 @@ public class TcpKernelScaleTests
     [InlineData(LinkKind.PacketRing, false)]
     [InlineData(LinkKind.Tap, true)]
     [InlineData(LinkKind.PacketRing, true)]
+    [InlineData(LinkKind.TapOffloads, false)]
     public void KernelClientStreamIsEchoedByWirestack(LinkKind kind, bool netem)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -82,6 +83,7 @@ public class TcpKernelScaleTests
     [InlineData(LinkKind.PacketRing, false)]
     [InlineData(LinkKind.Tap, true)]
     [InlineData(LinkKind.PacketRing, true)]
+    [InlineData(LinkKind.TapOffloads, false)]
     public void WirestackClientStreamIsEchoedByKernel(LinkKind kind, bool netem)
     {
         string python = Prerequisites.RequireTool("python3", "python3");

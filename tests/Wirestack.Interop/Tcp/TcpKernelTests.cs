@@ -21,6 +21,7 @@ public class TcpKernelTests
 
     [Theory]
     [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
     public void KernelClientGetsSixteenMebibytesEchoed(LinkKind kind)
     {
@@ -100,6 +101,7 @@ public class TcpKernelTests
 
     [Theory]
     [InlineData(LinkKind.Tap)]
+    [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
     public void WirestackSendsSixteenMebibytesToKernelServer(LinkKind kind)
     {

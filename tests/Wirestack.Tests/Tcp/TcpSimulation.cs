@@ -9,7 +9,8 @@ namespace Wirestack.Tests.Tcp;
 /// <summary>
 /// Two interfaces, A (10.0.0.1) and B (10.0.0.2), on a pipe with one-way latency, A's side wrapped by a seeded
 /// <see cref="FaultInjector"/> (so faults hit both directions), and a virtual clock that stands still while frames
-/// move and otherwise jumps towards the next deadline. Deterministic: a seed replays exactly.
+/// move and otherwise jumps towards the next deadline. Deterministic: a seed replays exactly. With
+/// <c>segmentationOffload</c>, each side's device offers TSO (<see cref="SoftwareSegmentationDevice"/>, above the faults).
 /// </summary>
 internal sealed class TcpSimulation : IDisposable
 {
@@ -19,7 +20,7 @@ internal sealed class TcpSimulation : IDisposable
     private readonly TimeSpan _latency;
 
     public TcpSimulation(int seed, FaultInjectorOptions? faults = null, Func<TcpOptions, TcpOptions>? tcp = null, int mtu = 1500,
-        TimeSpan? latency = null, bool ipv6 = false)
+        TimeSpan? latency = null, bool ipv6 = false, bool segmentationOffload = false)
     {
         Seed = seed;
         _latency = latency ?? TimeSpan.FromMilliseconds(1);
@@ -32,9 +33,17 @@ internal sealed class TcpSimulation : IDisposable
             Faults = new FaultInjector(first, faults with { Seed = seed, TimeProvider = Time });
             deviceA = Faults;
         }
+        INetworkDevice deviceB = second;
+        if (segmentationOffload)
+        {
+            SegmenterA = new SoftwareSegmentationDevice(deviceA);
+            SegmenterB = new SoftwareSegmentationDevice(second);
+            deviceA = SegmenterA;
+            deviceB = SegmenterB;
+        }
         var tcpOptions = tcp is null ? new TcpOptions() : tcp(new TcpOptions());
         A = new Interface(deviceA, Options(InterfaceTestBedMacA, new Ipv4Address(10, 0, 0, 1), tcpOptions, seed, ipv6));
-        B = new Interface(second, Options(InterfaceTestBedMacB, new Ipv4Address(10, 0, 0, 2), tcpOptions, seed + 1, ipv6));
+        B = new Interface(deviceB, Options(InterfaceTestBedMacB, new Ipv4Address(10, 0, 0, 2), tcpOptions, seed + 1, ipv6));
         Now = Instant.Now(Time);
     }
 
@@ -44,6 +53,8 @@ internal sealed class TcpSimulation : IDisposable
     public int Seed { get; }
     public ManualTimeProvider Time { get; }
     public FaultInjector? Faults { get; }
+    public SoftwareSegmentationDevice? SegmenterA { get; }
+    public SoftwareSegmentationDevice? SegmenterB { get; }
     public Interface A { get; }
     public Interface B { get; }
     public Instant Now { get; private set; }

@@ -14,7 +14,9 @@ public sealed class TcpTransferTests
     private static readonly (int Bytes, int Seeds) Scale = ReadScale();
 
     public static TheoryData<string> Conditions() => new(
-        "clean", "loss1", "loss5", "loss10", "reorder", "duplicate", "corrupt", "mtu576", "loss5-newreno");
+        "clean", "loss1", "loss5", "loss10", "reorder", "duplicate", "corrupt", "mtu576", "loss5-newreno",
+        // The same paths behind devices that cut the stack's large segments (TSO) into MTU-sized ones.
+        "tso", "tso-loss5", "tso-reorder", "tso-corrupt", "tso-mtu576");
 
     [Theory]
     [MemberData(nameof(Conditions))]
@@ -41,10 +43,12 @@ public sealed class TcpTransferTests
         }
     }
 
-    [Fact]
-    public void TransferOverIpv6LinkLocal()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TransferOverIpv6LinkLocal(bool segmentationOffload)
     {
-        using var sim = new TcpSimulation(1, ipv6: true);
+        using var sim = new TcpSimulation(1, ipv6: true, segmentationOffload: segmentationOffload);
         var addressB = Ipv6Address.LinkLocalFromMac(sim.B.MacAddress);
         Assert.True(sim.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv6, 80), 4, out var listener));
         Assert.True(sim.A.TryConnectTcp(new IpEndpoint(addressB, 80), 0, sim.Now, out var a));
@@ -61,11 +65,14 @@ public sealed class TcpTransferTests
         Assert.Equal(sent, received);
         (sent, received) = backward.Hashes();
         Assert.Equal(sent, received);
+        if (segmentationOffload) Assert.True(sim.SegmenterA!.LargeFrames > 0 && sim.SegmenterB!.LargeFrames > 0, sim.Describe("IPv6: no large segments"));
     }
 
     internal static void RunTransfer(string condition, int seed, int bytes)
     {
-        FaultInjectorOptions? faults = condition switch
+        bool tso = condition.StartsWith("tso", StringComparison.Ordinal);
+        string path = tso ? condition.Length > 3 ? condition[4..] : "clean" : condition;
+        FaultInjectorOptions? faults = path switch
         {
             "loss1" => new FaultInjectorOptions { DropProbability = 0.01 },
             "loss5" or "loss5-newreno" => new FaultInjectorOptions { DropProbability = 0.05 },
@@ -75,8 +82,8 @@ public sealed class TcpTransferTests
             "corrupt" => new FaultInjectorOptions { CorruptProbability = 0.02, CorruptOffset = 54 },
             _ => null,
         };
-        int mtu = condition == "mtu576" ? 576 : 1500;
-        using var sim = new TcpSimulation(seed, faults, mtu: mtu,
+        int mtu = path == "mtu576" ? 576 : 1500;
+        using var sim = new TcpSimulation(seed, faults, mtu: mtu, segmentationOffload: tso,
             tcp: condition.EndsWith("-newreno", StringComparison.Ordinal) ? o => o with { CongestionControl = CongestionControlAlgorithm.NewReno } : null);
         var (a, b) = sim.Connect();
         var forward = new TcpTransfer(sim.A, a, sim.B, b, bytes, seed);
@@ -91,7 +98,14 @@ public sealed class TcpTransferTests
         sim.B.CloseTcp(b, sim.Now);
         // Both closed in order: one side waits in TIME-WAIT, then every slot is free.
         Assert.True(sim.RunUntil(() => sim.A.TcpConnectionCount == 0 && sim.B.TcpConnectionCount == 0, TimeSpan.FromMinutes(5)), sim.Describe($"{condition}: close"));
-        if (condition == "corrupt")
+        if (tso)
+        {
+            // Both directions went mostly as large segments, cut on the way into MTU-sized ones.
+            var (segA, segB) = (sim.SegmenterA!, sim.SegmenterB!);
+            Assert.True(segA.LargeFrames > 0 && segB.LargeFrames > 0, sim.Describe($"{condition}: no large segments ({segA.LargeFrames}, {segB.LargeFrames})"));
+            Assert.True(segA.SegmentsMade > 2 * segA.LargeFrames && segA.LongestFrame > mtu + 14, sim.Describe($"{condition}: large segments were not large ({segA.SegmentsMade} from {segA.LargeFrames}, longest {segA.LongestFrame})"));
+        }
+        if (path == "corrupt")
             Assert.True(sim.A.Counters.Dropped(InterfaceDropReason.TcpBadChecksum) + sim.B.Counters.Dropped(InterfaceDropReason.TcpBadChecksum) > 0, sim.Describe("corrupt: no checksum drops"));
     }
 

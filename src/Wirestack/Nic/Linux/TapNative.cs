@@ -18,6 +18,8 @@ internal static unsafe class TapNative
     // _IOW('T', 202, int) and friends; the argument size is part of the number.
     public const nuint TUNSETIFF = 0x400454CA;
     public const nuint TUNSETPERSIST = 0x400454CB;
+    public const nuint TUNSETOFFLOAD = 0x400454D0;
+    public const nuint TUNSETVNETHDRSZ = 0x400454D8;
 
     public const nuint SIOCGIFFLAGS = 0x8913;
     public const nuint SIOCSIFFLAGS = 0x8914;
@@ -27,6 +29,21 @@ internal static unsafe class TapNative
 
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
+
+    // TUNSETOFFLOAD: what the kernel may hand this descriptor unfinished (checksums left partial, TCP segments
+    // longer than the MTU), and what it then accepts from it.
+    public const uint TUN_F_CSUM = 0x01;
+    public const uint TUN_F_TSO4 = 0x02;
+    public const uint TUN_F_TSO6 = 0x04;
+
+    /// <summary><c>struct virtio_net_hdr</c> (linux/virtio_net.h), little-endian on every host Wirestack runs on.</summary>
+    public const int VnetHeaderLength = 10;
+    public const byte VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+    public const byte VIRTIO_NET_HDR_F_DATA_VALID = 2;
+    public const byte VIRTIO_NET_HDR_GSO_NONE = 0;
+    public const byte VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+    public const byte VIRTIO_NET_HDR_GSO_TCPV6 = 4;
 
     public const short IFF_UP = 0x1;
 
