@@ -34,6 +34,7 @@ public class TcpKernelScaleTests
     [InlineData(LinkKind.Tap, true)]
     [InlineData(LinkKind.PacketRing, true)]
     [InlineData(LinkKind.TapOffloads, false)]
+    [InlineData(LinkKind.Xdp, false)]
     public void KernelClientStreamIsEchoedByWirestack(LinkKind kind, bool netem)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -84,6 +85,7 @@ public class TcpKernelScaleTests
     [InlineData(LinkKind.Tap, true)]
     [InlineData(LinkKind.PacketRing, true)]
     [InlineData(LinkKind.TapOffloads, false)]
+    [InlineData(LinkKind.Xdp, false)]
     public void WirestackClientStreamIsEchoedByKernel(LinkKind kind, bool netem)
     {
         string python = Prerequisites.RequireTool("python3", "python3");

@@ -10,7 +10,7 @@ using static Wirestack.Interop.Iface.KernelLink;
 namespace Wirestack.Interop.Tcp;
 
 /// <summary>
-/// TCP against the Linux kernel over TAP and over AF_PACKET on veth: a kernel client's 16 MiB echoed by a Wirestack
+/// TCP against the Linux kernel over TAP, AF_PACKET on veth and AF_XDP on veth: a kernel client's 16 MiB echoed by a Wirestack
 /// listener, Wirestack sending 16 MiB to a kernel server, and tshark's verdict on what Wirestack put on the wire.
 /// </summary>
 public class TcpKernelTests
@@ -23,6 +23,7 @@ public class TcpKernelTests
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void KernelClientGetsSixteenMebibytesEchoed(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -103,6 +104,7 @@ public class TcpKernelTests
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.Xdp)]
     public void WirestackSendsSixteenMebibytesToKernelServer(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
