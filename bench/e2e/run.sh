@@ -20,8 +20,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root for namespaces, TAP and AF_PACKET; run it with sudo" >&2; exit 2; }
-for tool in ip iperf3 ping python3 dotnet; do
-  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is missing (apt-get install iproute2 iperf3 iputils-ping python3)" >&2; exit 2; }
+for tool in ip iperf3 ping python3 dotnet ethtool; do
+  command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is missing (apt-get install iproute2 iperf3 iputils-ping python3 ethtool)" >&2; exit 2; }
 done
 
 mkdir -p "$out"
@@ -83,8 +83,11 @@ start_serve() {
   exit 1
 }
 
+# SIGTERM, not SIGINT: a background job of a non-interactive shell starts with SIGINT ignored, and .NET keeps it so.
 stop_serve() {
-  kill -INT "$serve_pid" 2>/dev/null || true
+  kill -TERM "$serve_pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$serve_pid" 2>/dev/null && echo "run.sh: wirestack serve did not stop within 15 s of SIGTERM; killed it" >&2
   wait "$serve_pid" 2>/dev/null || true
   serve_pid=""
 }
@@ -105,6 +108,11 @@ ip link add wsb-c1 type veth peer name wsb-s1
 ip link set wsb-c1 netns "$client"; ip link set wsb-s1 netns "$server"
 ip -n "$client" addr add 10.77.1.1/24 dev wsb-c1; ip -n "$client" link set wsb-c1 up
 ip -n "$server" link set wsb-s1 up
+# AF_PACKET hands Wirestack the frames as the veth carries them, and a veth leaves TCP/UDP checksums partial
+# (CHECKSUM_PARTIAL) unless its sender fills them in; the stack drops those as bad checksums. So both ends
+# compute checksums and segment in software here; the kernel baseline keeps the veth's defaults.
+ip netns exec "$client" ethtool -K wsb-c1 tx off tso off gso off gro off >/dev/null 2>&1
+ip netns exec "$server" ethtool -K wsb-s1 tx off tso off gso off gro off >/dev/null 2>&1
 ip netns exec "$server" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/wsb-s1/disable_ipv6' 2>/dev/null || true
 start_serve "$raw/serve-packet.log" --device packet:wsb-s1 --ip 10.77.1.2/24
 measure wirestack-packet 10.77.1.2

@@ -124,13 +124,15 @@ internal static class WirestackCli
         var discard = PortOption("--discard", "Serve TCP discard (RFC 863) on this port.");
         var chargen = PortOption("--chargen", "Serve the TCP character generator (RFC 864) on this port.");
         var udpEcho = PortOption("--udp-echo", "Serve UDP echo (RFC 862) on this port.");
+        var iperf3 = PortOption("--iperf3", "Serve iperf3 tests (TCP, and UDP with -u, on this one port; iperf3's is 5201) to the stock iperf3 client.");
+        var http = PortOption("--http", "Serve a small ASP.NET Core app on this port: GET / (a page), GET /bytes/N (N bytes), POST /echo.");
         var pcap = new Option<FileInfo?>("--pcap") { Description = "Record every frame of the stack's device to this pcap file." };
         var network = NetworkOption();
         var hostOptions = new HostOptionSet(required: false);
-        var command = new Command("serve", "Serve echo, discard, chargen and UDP echo from a Wirestack stack on a device (needs root or " +
+        var command = new Command("serve", "Serve echo, discard, chargen, UDP echo, iperf3 and HTTP from a Wirestack stack on a device (needs root or " +
             "CAP_NET_ADMIN/CAP_NET_RAW), or on kernel sockets with --network kernel, until SIGINT or SIGTERM; then print the counters.")
         {
-            echo, discard, chargen, udpEcho, pcap, network,
+            echo, discard, chargen, udpEcho, iperf3, http, pcap, network,
         };
         hostOptions.AddTo(command);
         command.SetAction(parse => Guard("serve", error, () =>
@@ -147,6 +149,8 @@ internal static class WirestackCli
                 DiscardPort = parse.GetValue(discard),
                 ChargenPort = parse.GetValue(chargen),
                 UdpEchoPort = parse.GetValue(udpEcho),
+                Iperf3Port = parse.GetValue(iperf3),
+                HttpPort = parse.GetValue(http),
             };
             return new ServeRunner(options, output).Run(cancellation);
         }));

@@ -73,14 +73,18 @@ internal readonly record struct DeviceSpec(DeviceKind Kind, string Name, int Que
         return true;
     }
 
-    /// <summary>Opens the device; the caller owns it.</summary>
+    /// <summary>
+    /// Opens the device; the caller owns it. A TAP device exchanges TCP segments of up to 64 KiB with the kernel
+    /// (<see cref="TapDeviceOptions.Offloads"/>), as a Netstack opens one by default: the pcap recorder records such a
+    /// segment as one frame, as a capture on a TSO interface shows it, so --pcap needs no exception.
+    /// </summary>
     /// <param name="mtu">The MTU to ask for, or null for the device's own.</param>
     /// <exception cref="UnauthorizedAccessException">The process lacks the privileges the device needs.</exception>
     /// <exception cref="IOException">The device could not be opened; the message says what to do.</exception>
     /// <exception cref="ArgumentException">An option is out of range for this device.</exception>
     public INetworkDevice Open(int? mtu) => Kind switch
     {
-        DeviceKind.Tap => new TapDevice(new TapDeviceOptions { Name = Name, Mtu = mtu ?? 1500 }),
+        DeviceKind.Tap => new TapDevice(new TapDeviceOptions { Name = Name, Mtu = mtu ?? 1500, Offloads = true }),
         DeviceKind.PacketRing => PacketRingDevice.Open(Name, new PacketRingDeviceOptions { Mtu = mtu }),
         _ => XdpDevice.Open(Name, new XdpDeviceOptions { Mtu = mtu, QueueId = Queue }),
     };

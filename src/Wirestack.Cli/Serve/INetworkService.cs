@@ -16,6 +16,12 @@ internal interface INetworkService
     /// <summary>"tcp" or "udp".</summary>
     string Transport { get; }
 
+    /// <summary>
+    /// Every transport whose <see cref="Port"/> the service binds: <see cref="Transport"/>, and more for a service that
+    /// also binds the other transport's port (iperf3 runs UDP tests on its TCP port). Used to refuse clashing ports.
+    /// </summary>
+    IReadOnlyList<string> Transports => [Transport];
+
     /// <summary>The port it serves.</summary>
     int Port { get; }
 

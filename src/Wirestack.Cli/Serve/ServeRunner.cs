@@ -19,7 +19,7 @@ internal sealed class ServeRunner(ServeOptions options, TextWriter output)
 
     private async Task<int> RunAsync(CancellationToken cancellation)
     {
-        var services = options.CreateServices();
+        var services = options.CreateServices(output);
         using var host = NetworkHost.Open(options.Network, options.Host, options.Ipv4, options.Ipv6, options.PcapPath);
         var started = new List<INetworkService>();
         try

@@ -4,8 +4,10 @@ namespace Wirestack.Cli.Serve;
 /// What a service did: connections (TCP) or datagrams (UDP), and bytes each way. Written by the service's
 /// tasks with interlocked operations, read by anyone.
 /// </summary>
-internal sealed class ServiceCounters
+/// <param name="countsRequests">Whether the service counts requests (HTTP) rather than connections.</param>
+internal sealed class ServiceCounters(bool countsRequests = false)
 {
+    private long _requests;
     private long _connections;
     private long _active;
     private long _failed;
@@ -23,6 +25,9 @@ internal sealed class ServiceCounters
 
     /// <summary>Connections that ended in an error (reset by the peer, timed out) rather than a close.</summary>
     public long FailedConnections => Interlocked.Read(ref _failed);
+
+    /// <summary>Requests answered (HTTP).</summary>
+    public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>Datagrams received.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagramsReceived);
@@ -67,10 +72,19 @@ internal sealed class ServiceCounters
         Interlocked.Add(ref _bytesSent, bytes);
     }
 
+    internal void RequestServed(long received, long sent)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Add(ref _bytesReceived, received);
+        Interlocked.Add(ref _bytesSent, sent);
+    }
+
     internal void Error() => Interlocked.Increment(ref _errors);
 
-    /// <summary>One line: connections or datagrams, bytes each way, failures.</summary>
-    public string Format(string transport) => transport == "udp"
+    /// <summary>One line: requests, connections or datagrams, bytes each way, failures.</summary>
+    public string Format(string transport) => countsRequests
+        ? $"{Requests} requests; {BytesReceived} body bytes received, {BytesSent} sent; {Errors} errors"
+        : transport == "udp"
         ? $"{DatagramsReceived} datagrams received, {DatagramsSent} sent; {BytesReceived} bytes received, {BytesSent} sent; {Errors} errors"
         : $"{Connections} connections ({ActiveConnections} open, {FailedConnections} reset or failed); {BytesReceived} bytes received, {BytesSent} sent; {Errors} errors";
 }

@@ -17,7 +17,7 @@ public sealed class ServeCommandTests
 
     [Theory]
     [InlineData(new[] { "serve", "--network", "kernel" },
-        "wirestack serve: no service to run: add at least one of --echo PORT, --discard PORT, --chargen PORT, --udp-echo PORT (such as --echo 7).")]
+        "wirestack serve: no service to run: add at least one of --echo PORT, --discard PORT, --chargen PORT, --udp-echo PORT, --iperf3 PORT, --http PORT (such as --echo 7).")]
     [InlineData(new[] { "serve", "--echo", "7" },
         "wirestack serve: no device: give --device tap:NAME, packet:IFACE or xdp:IFACE[:QUEUE] and --ip CIDR, or use --network kernel for the kernel's sockets.")]
     [InlineData(new[] { "serve", "--echo", "7", "--device", "tap:ws0" },
@@ -30,6 +30,14 @@ public sealed class ServeCommandTests
         "wirestack serve: --pcap records a Wirestack device; with --network kernel capture with tcpdump instead, or drop --pcap.")]
     [InlineData(new[] { "serve", "--echo", "7", "--chargen", "19", "--discard", "7", "--network", "kernel" },
         "wirestack serve: --echo and --discard both ask for tcp port 7; give each its own port.")]
+    [InlineData(new[] { "serve", "--udp-echo", "5201", "--iperf3", "5201", "--network", "kernel" },
+        "wirestack serve: --udp-echo and --iperf3 both ask for udp port 5201 (iperf3 uses its port on both TCP and UDP); give each its own port.")]
+    [InlineData(new[] { "serve", "--iperf3", "80", "--http", "80", "--network", "kernel" },
+        "wirestack serve: --iperf3 and --http both ask for tcp port 80 (iperf3 uses its port on both TCP and UDP); give each its own port.")]
+    [InlineData(new[] { "serve", "--echo", "8080", "--http", "8080", "--network", "kernel" },
+        "wirestack serve: --echo and --http both ask for tcp port 8080; give each its own port.")]
+    [InlineData(new[] { "serve", "--http", "0", "--network", "kernel" },
+        "wirestack: --http must be a port from 1 to 65535; got '0'. Run 'wirestack serve --help' for usage.")]
     [InlineData(new[] { "serve", "--echo", "70000", "--network", "kernel" },
         "wirestack: --echo must be a port from 1 to 65535; got '70000'. Run 'wirestack serve --help' for usage.")]
     [InlineData(new[] { "serve", "--udp-echo", "seven", "--network", "kernel" },
@@ -70,6 +78,22 @@ public sealed class ServeCommandTests
         Assert.Equal(2, code);
         Assert.Equal("", output);
         Assert.StartsWith($"wirestack serve: Listening on 127.0.0.1:{port} failed: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_port_in_use_for_http_on_kernel_sockets_is_a_one_line_error()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, output, error) = Run("serve", "--network", "kernel", "--ip", "127.0.0.1/8", "--http", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"wirestack serve: --http {port}: Failed to bind to address http://127.0.0.1:{port}", error, StringComparison.Ordinal);
+        Assert.EndsWith("Give --http a free port." + Environment.NewLine, error, StringComparison.Ordinal);
         Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 

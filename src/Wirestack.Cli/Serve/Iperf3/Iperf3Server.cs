@@ -33,6 +33,9 @@ internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, 
     /// <summary>"tcp": control connections and TCP streams (a UDP test binds the same UDP port while it runs).</summary>
     public string Transport => "tcp";
 
+    /// <summary>"tcp" and "udp": a UDP test binds the control connection's port number on UDP.</summary>
+    public IReadOnlyList<string> Transports { get; } = ["tcp", "udp"];
+
     /// <summary>The port served: the one asked for, or once started, the one picked for 0.</summary>
     public int Port => _boundPort != 0 ? _boundPort : port;
 
