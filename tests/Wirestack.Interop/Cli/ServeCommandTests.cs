@@ -65,6 +65,36 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void Serves_kernel_clients_over_af_xdp_on_veth_and_detaches_its_program_on_sigterm()
+    {
+        RequireTools();
+        using var link = QuietVethLink.Create(KernelIpv4 + "/24");
+        using var serve = CliProcess.Start(CliProcess.Command("serve", "--device", $"xdp:{link.HostEnd}", "--ip", StackIpv4 + "/24",
+            "--echo", "7", "--udp-echo", "7"));
+        serve.ReadLineStartingWith("ready wirestack on xdp:", Startup);
+        Assert.Contains(" xdp", LinkFlags(link.HostEnd)); // the redirect program is attached
+
+        using var files = new TempDirectory();
+        link.Namespace.Exec("ping", "-c", "2", "-i", "0.2", "-W", "5", StackIpv4).EnsureSuccess("ping the stack");
+        EchoChecked(link.Namespace, files, StackIpv4);
+        UdpEchoChecked(link.Namespace, StackIpv4, "udp over af_xdp");
+
+        serve.Signal("TERM");
+        var (code, output, error) = serve.WaitForExit(Shutdown);
+        Assert.True(code == 0, output + error);
+        Assert.Matches($@"(?m)^echo +tcp/7: 1 connections \(0 open, 0 reset or failed\); {EchoBytes} bytes received, {EchoBytes} sent; 0 errors$", output);
+        Assert.Matches(@"(?m)^udp-echo +udp/7: 1 datagrams received, 1 sent; ", output);
+        Assert.DoesNotContain(" xdp", LinkFlags(link.HostEnd)); // and detached again
+    }
+
+    private static string LinkFlags(string device)
+    {
+        var link = ProcessRunner.Run("ip", "link", "show", "dev", device);
+        Assert.True(link.ExitCode == 0, link.StandardError);
+        return link.StandardOutput;
+    }
+
+    [Fact]
     public void Serves_kernel_clients_over_af_packet_on_veth_and_stops_on_sigint()
     {
         RequireTools();
