@@ -8,7 +8,7 @@ import sys
 
 raw, out, seconds = sys.argv[1], sys.argv[2], sys.argv[3]
 BASELINE = "kernel-veth"
-SYSTEMS = [("wirestack-packet", "Wirestack AF_PACKET"), ("wirestack-tap", "Wirestack TAP")]
+SYSTEMS = [("wirestack-packet", "Wirestack AF_PACKET"), ("wirestack-xdp", "Wirestack AF_XDP"), ("wirestack-tap", "Wirestack TAP")]
 # (key, label, unit, higher is better)
 METRICS = [
     ("tcp-P1", "TCP -P 1, server receives", "Gbit/s", True),
@@ -104,7 +104,7 @@ width, height, left, top, bottom = 900, 420, 60, 40, 120
 plot_w, plot_h = width - left - 20, height - top - bottom
 values = [r for sys_r in ratios.values() for r in sys_r.values() if r is not None]
 ymax = max([1.2] + [v * 1.1 for v in values])
-colors = ["#1f77b4", "#ff7f0e"]
+colors = ["#1f77b4", "#2ca02c", "#ff7f0e"]
 group = plot_w / len(METRICS)
 bar = group / (len(SYSTEMS) + 1)
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end benchmark: stock clients (iperf3, ping) in a network namespace against `wirestack serve`
-# on TAP and on AF_PACKET over veth, next to the same clients against the kernel's own stack over a veth
+# on TAP, on AF_PACKET over veth and on AF_XDP over veth, next to the same clients against the kernel's own stack over a veth
 # pair, all in one run. Writes results.json, a ratio table (table.md) and a chart (ratios.svg) to the
-# output directory and prints the table. Needs root (namespaces, TAP, AF_PACKET).
+# output directory and prints the table. Needs root (namespaces, TAP, AF_PACKET, AF_XDP).
 #
 #   sudo bench/e2e/run.sh [--seconds N] [--out DIR] [--skip-build]
 set -euo pipefail
@@ -118,6 +118,20 @@ start_serve "$raw/serve-packet.log" --device packet:wsb-s1 --ip 10.77.1.2/24
 measure wirestack-packet 10.77.1.2
 stop_serve
 ip -n "$client" link del wsb-c1
+
+echo "kernel <-> wirestack on AF_XDP over veth" >&2
+ip link add wsb-c2 type veth peer name wsb-s2
+ip link set wsb-c2 netns "$client"; ip link set wsb-s2 netns "$server"
+ip -n "$client" addr add 10.77.3.1/24 dev wsb-c2; ip -n "$client" link set wsb-c2 up
+ip -n "$server" link set wsb-s2 up
+# The same software checksums and segmentation as for AF_PACKET: AF_XDP copies frames as the veth carries them.
+ip netns exec "$client" ethtool -K wsb-c2 tx off tso off gso off gro off >/dev/null 2>&1
+ip netns exec "$server" ethtool -K wsb-s2 tx off tso off gso off gro off >/dev/null 2>&1
+ip netns exec "$server" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/wsb-s2/disable_ipv6' 2>/dev/null || true
+start_serve "$raw/serve-xdp.log" --device xdp:wsb-s2 --ip 10.77.3.2/24
+measure wirestack-xdp 10.77.3.2
+stop_serve
+ip -n "$client" link del wsb-c2
 
 echo "kernel <-> wirestack on TAP" >&2
 # The TAP device lives in the client namespace: its kernel side is the client's interface, Wirestack holds the fd.
