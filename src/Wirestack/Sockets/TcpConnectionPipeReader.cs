@@ -97,12 +97,12 @@ internal sealed class TcpConnectionPipeReader : PipeReader
     {
         if (Interlocked.Exchange(ref _cancelPending, 0) != 0)
         {
-            result = new ReadResult(_drained ? default : View(), isCanceled: true, isCompleted: false);
+            result = new ReadResult(_drained ? Empty() : View(), isCanceled: true, isCompleted: false);
             return true;
         }
         if (_drained)
         {
-            result = new ReadResult(default, isCanceled: false, isCompleted: true);
+            result = new ReadResult(Empty(), isCanceled: false, isCompleted: true);
             return true;
         }
         var core = _connection.Core;
@@ -161,6 +161,14 @@ internal sealed class TcpConnectionPipeReader : PipeReader
         _second.Set(wrapped, first.Length, null);
         _first.Set(first, 0, _second);
         return new ReadOnlySequence<byte>(_first, 0, _second, wrapped.Length);
+    }
+
+    // Nothing more will come (the end of the stream was read): an empty buffer, still to be advanced past.
+    private ReadOnlySequence<byte> Empty()
+    {
+        _firstLength = _length = 0;
+        _reading = true;
+        return default;
     }
 
     // How many bytes of the last read lie before the position.
