@@ -28,7 +28,15 @@ internal sealed class TcpConnectionPipeWriter : PipeWriter
     private int _handedOut;
     private bool _handedOutRing;
     private bool _completed;
+    private Exception? _completionError;
     private int _cancelPending;
+    private int _flushState;
+
+    // _flushState: no flush waiting, a flush waiting for room, and one waiting while Complete asked for the drain
+    // (which then runs when that flush ends: the two must not move the overflow at once).
+    private const int NotWaiting = 0;
+    private const int Waiting = 1;
+    private const int WaitingThenDrain = 2;
 
     public TcpConnectionPipeWriter(TcpConnection connection, TcpConnectionPipe pipe)
     {
@@ -87,6 +95,7 @@ internal sealed class TcpConnectionPipeWriter : PipeWriter
         Publish();
         if (Interlocked.Exchange(ref _cancelPending, 0) != 0) return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
         if (_overflowEnd == 0) return default;
+        Volatile.Write(ref _flushState, Waiting);
         return FlushWhenRoomAsync(cancellationToken);
     }
 
@@ -107,7 +116,9 @@ internal sealed class TcpConnectionPipeWriter : PipeWriter
         if (_completed) return;
         _completed = true;
         _handedOut = 0;
-        _ = DrainAsync(exception);
+        _completionError = exception;
+        // A flush still waiting for room (Kestrel completes without awaiting its last flush) drains when it ends.
+        if (Interlocked.CompareExchange(ref _flushState, WaitingThenDrain, Waiting) != Waiting) _ = DrainAsync(exception);
     }
 
     /// <inheritdoc cref="Complete"/>
@@ -153,13 +164,20 @@ internal sealed class TcpConnectionPipeWriter : PipeWriter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FlushResult> FlushWhenRoomAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-            if (Interlocked.Exchange(ref _cancelPending, 0) != 0) return new FlushResult(isCanceled: true, isCompleted: false);
-            ThrowIfFailed();
-            Publish();
-            if (_overflowEnd == 0) return default;
+            while (true)
+            {
+                await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+                if (Interlocked.Exchange(ref _cancelPending, 0) != 0) return new FlushResult(isCanceled: true, isCompleted: false);
+                ThrowIfFailed();
+                Publish();
+                if (_overflowEnd == 0) return default;
+            }
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _flushState, NotWaiting) == WaitingThenDrain) _ = DrainAsync(_completionError);
         }
     }
 

@@ -211,6 +211,25 @@ public sealed class TcpConnectionPipeTests
     }
 
     [Fact]
+    public async Task CompletingWhileAFlushWaitsSendsEverythingThenTheFin()
+    {
+        await using var pair = await PipePair.OpenAsync();
+        byte[] data = RandomNumberGenerator.GetBytes(4 << 20);
+        var output = pair.ClientPipe.Output;
+        output.Write(data);
+        var flush = output.FlushAsync(Token); // as Kestrel leaves its last flush to a slow reader
+        Assert.False(flush.IsCompleted);
+        output.Complete();
+        await Task.Delay(100, Token);
+        Assert.False(pair.ClientPipe.Sending.IsCompleted); // the bytes are not all in the send ring yet
+        using var received = new MemoryStream();
+        await pair.ServerPipe.Input.CopyToAsync(received, Token); // up to the FIN
+        await flush.AsTask().WaitAsync(Patience, Token);
+        await pair.ClientPipe.Sending.WaitAsync(Patience, Token);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received.ToArray()));
+    }
+
+    [Fact]
     public async Task AResetFailsReadsAndFlushesWithTheWirestackException()
     {
         await using var pair = await PipePair.OpenAsync();
