@@ -11,8 +11,8 @@ namespace Wirestack.Benchmarks;
 /// baseline is the kernel's loopback through <see cref="KernelNetwork"/>, measured in the same run; against it two
 /// Wirestack stacks on their own threads joined by a pipe (<see cref="StackNetwork"/>). Bulk: 1 MiB written in
 /// 64 KiB writes to a sink that acknowledges the whole mebibyte with one byte (goodput, not buffering). Round trip:
-/// 64 bytes to an echo and back. One more bulk row writes through <see cref="TcpConnection.AsDuplexPipe"/> (the
-/// custom pumps) instead of the Stream.
+/// 64 bytes to an echo and back. One more bulk row writes through <see cref="TcpConnection.AsDuplexPipe"/> (straight
+/// into the send ring, a 64 KiB size hint through its overflow buffer) instead of the Stream.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

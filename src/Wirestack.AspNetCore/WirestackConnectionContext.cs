@@ -9,8 +9,8 @@ namespace Wirestack.AspNetCore;
 
 /// <summary>
 /// One Wirestack TCP connection as Kestrel sees it. <see cref="Transport"/> is the connection's own duplex pipe
-/// (<see cref="TcpConnection.AsDuplexPipe"/>): bytes go from the stack's receive ring straight into the input pipe's
-/// memory and from the output pipe's segments straight into the send ring, with no copy in this class.
+/// (<see cref="TcpConnection.AsDuplexPipe"/>): Kestrel parses requests in the stack's receive ring and writes
+/// responses into its send ring, with no copy in this class or the pipe.
 /// </summary>
 /// <remarks>
 /// <see cref="ConnectionClosed"/> fires when the peer has finished sending (or reset) and everything it sent is in
@@ -34,7 +34,7 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     {
         _connection = connection;
         _listener = listener;
-        _pipe = connection.CreateDuplexPipe(inlineReaders: listener.Options.InlineSchedulers);
+        _pipe = connection.CreateDuplexPipe();
         Transport = new WirestackTransportPipe(_pipe, this);
         ConnectionId = "ws" + Interlocked.Increment(ref _lastId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         LocalEndPoint = connection.LocalEndPoint.ToIPEndPoint();

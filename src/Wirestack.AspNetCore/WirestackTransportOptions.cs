@@ -33,12 +33,6 @@ public sealed class WirestackTransportOptions
     /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Whether Kestrel's reads continue on the thread that filled the connection's input, and the send pump on the
-    /// thread that flushed Kestrel's output, instead of each hopping through the thread pool. Default true.
-    /// </summary>
-    public bool InlineSchedulers { get; set; } = true;
-
     /// <summary>Throws when a setting is wrong, naming it and saying what is allowed.</summary>
     /// <exception cref="WirestackException">With <see cref="WirestackErrorCode.InvalidArgument"/>.</exception>
     public void Validate()

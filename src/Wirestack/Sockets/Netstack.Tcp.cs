@@ -334,7 +334,11 @@ public sealed partial class Netstack
             delivered = true;
         }
         info = _interface.GetTcpInfo(handle);
-        if (info.ReadCompleted && core.SetFlag(TcpConnectionCore.EndOfStreamFlag)) delivered = true;
+        if (info.ReadCompleted && core.SetFlag(TcpConnectionCore.EndOfStreamFlag))
+        {
+            delivered = true;
+            core.NotifyReceiveEnded();
+        }
         if (info.State == TcpState.Closed && info.Error != TcpError.None && core.Error == 0)
         {
             core.SetError(TcpConnectionCore.MapError(info.Error));

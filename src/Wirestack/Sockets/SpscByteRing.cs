@@ -88,6 +88,19 @@ internal sealed class SpscByteRing
         return _buffer.AsSpan(offset, Math.Min(free, Capacity - offset));
     }
 
+    /// <summary>
+    /// Producer: the free bytes that follow <paramref name="skip"/> bytes already filled in but not yet committed, up
+    /// to the end of the buffer (or from its start once the filled bytes reach the end). A pipe writer fills several
+    /// of these before one <see cref="CommitWrite"/> publishes them all.
+    /// </summary>
+    public Memory<byte> GetWriteMemory(int skip)
+    {
+        long tail = _positions.Tail + skip;
+        int free = Capacity - (int)(tail - Volatile.Read(ref _positions.Head));
+        int offset = (int)(tail & _mask);
+        return _buffer.AsMemory(offset, Math.Min(free, Capacity - offset));
+    }
+
     /// <summary>Producer: publishes <paramref name="count"/> bytes filled in through <see cref="GetWriteSpan"/>.</summary>
     public void CommitWrite(int count)
     {
@@ -104,6 +117,20 @@ internal sealed class SpscByteRing
         int available = (int)(Volatile.Read(ref _positions.Tail) - head);
         int offset = (int)(head & _mask);
         return _buffer.AsSpan(offset, Math.Min(available, Capacity - offset));
+    }
+
+    /// <summary>
+    /// Consumer: every queued byte in place, as the part up to the end of the buffer and the part that wrapped to its
+    /// start (empty unless the bytes wrap); release them with <see cref="Consume"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> PeekAll(out ReadOnlyMemory<byte> wrapped)
+    {
+        long head = _positions.Head;
+        int available = (int)(Volatile.Read(ref _positions.Tail) - head);
+        int offset = (int)(head & _mask);
+        int first = Math.Min(available, Capacity - offset);
+        wrapped = _buffer.AsMemory(0, available - first);
+        return _buffer.AsMemory(offset, first);
     }
 
     /// <summary>Consumer: releases <paramref name="count"/> bytes seen through <see cref="GetReadSpan"/>.</summary>

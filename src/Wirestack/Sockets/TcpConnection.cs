@@ -27,6 +27,7 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     private readonly Lock _receiveLock = new();
     private readonly Lock _sendLock = new();
     private TcpConnectionStream? _stream;
+    private TcpConnectionPipe? _pipe;
 
     internal TcpConnection(TcpConnectionCore core) => Core = core;
 
@@ -179,13 +180,16 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     Stream ITcpConnection.GetStream() => AsStream();
 
     /// <summary>
-    /// An <see cref="IDuplexPipe"/> over this connection: its reader is filled straight from the receive ring, its
-    /// writer's flushes go into the send ring. Completing both closes the connection.
+    /// An <see cref="IDuplexPipe"/> over this connection (the same one each call), without a copy of its own: its
+    /// reader hands out the receive ring's bytes in place, its writer hands out the send ring's free space (or, for a
+    /// size hint larger than the contiguous room, a pooled buffer copied in on flush). Completing the output shuts the
+    /// connection down for writing; completing both directions closes it. Do not mix it with <see cref="ReadAsync"/>
+    /// and <see cref="WriteAsync"/> on the same connection.
     /// </summary>
     public IDuplexPipe AsDuplexPipe() => CreateDuplexPipe();
 
-    /// <summary>The pipe adapter with its pumps in view, for transports that must know when each direction ends.</summary>
-    internal TcpConnectionPipe CreateDuplexPipe(bool inlineReaders = false) => new(this, inlineReaders);
+    /// <summary>The pipe adapter with each direction's end in view, for transports that must know when they end.</summary>
+    internal TcpConnectionPipe CreateDuplexPipe() => _pipe ??= new TcpConnectionPipe(this);
 
     /// <inheritdoc />
     public override string ToString() => $"TCP {LocalEndPoint} -> {RemoteEndPoint}";
@@ -259,7 +263,7 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
         }
     }
 
-    private WirestackException ErrorException(WirestackErrorCode error) => error switch
+    internal WirestackException ErrorException(WirestackErrorCode error) => error switch
     {
         WirestackErrorCode.Reset => new(error, $"{RemoteEndPoint} reset the connection."),
         WirestackErrorCode.TimedOut => new(error, $"{RemoteEndPoint} stopped acknowledging; the connection timed out (TcpOptions.UserTimeout)."),
@@ -267,9 +271,9 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
         _ => new(error, $"The connection to {RemoteEndPoint} failed ({error})."),
     };
 
-    private static WirestackException ClosedException() => new(WirestackErrorCode.Closed, "The TCP connection is closed.");
+    internal static WirestackException ClosedException() => new(WirestackErrorCode.Closed, "The TCP connection is closed.");
 
-    private static InvalidOperationException SecondWaiter(string operation) =>
+    internal static InvalidOperationException SecondWaiter(string operation) =>
         new($"Another {operation} is already waiting on this TCP connection; a connection allows one waiting {operation} at a time.");
 
     private static TimeSpan Remaining(long started, TimeSpan timeout)

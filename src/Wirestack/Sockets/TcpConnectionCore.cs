@@ -18,6 +18,7 @@ internal sealed class TcpConnectionCore : IDoorbell
 {
     private int _error;
     private int _flags;
+    private TaskCompletionSource? _receiveEndWatcher;
 
     public TcpConnectionCore(Netstack stack, int ringLength)
     {
@@ -89,7 +90,27 @@ internal sealed class TcpConnectionCore : IDoorbell
     {
         ReceiveData.Ring();
         SendSpace.Ring();
+        NotifyReceiveEnded();
     }
+
+    /// <summary>
+    /// Completes <paramref name="watcher"/> once nothing more can arrive: end of stream (every byte already in
+    /// <see cref="Receive"/>), an error, or the application let go. At once when that is already so.
+    /// </summary>
+    public void WatchReceiveEnd(TaskCompletionSource watcher)
+    {
+        // The exchange is a full fence, as the stack's flag and error updates are: one side always sees the other.
+        Interlocked.Exchange(ref _receiveEndWatcher, watcher);
+        if (ReceiveEnded) watcher.TrySetResult();
+    }
+
+    /// <summary>Completes the <see cref="WatchReceiveEnd"/> watcher when the receive direction is over.</summary>
+    public void NotifyReceiveEnded()
+    {
+        if (ReceiveEnded) Volatile.Read(ref _receiveEndWatcher)?.TrySetResult();
+    }
+
+    private bool ReceiveEnded => (Flags & (EndOfStreamFlag | ReleasedFlag)) != 0 || Error != 0;
 
     /// <summary>The application side moved a ring the stack armed, or asked for a control action: service me.</summary>
     public void Ring() => Stack.EnqueueReady(this);
