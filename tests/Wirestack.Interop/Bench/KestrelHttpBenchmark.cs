@@ -13,7 +13,8 @@ namespace Wirestack.Interop.Bench;
 /// <c>wrk</c> against the same ASP.NET Core app (<see cref="Wirestack.AspNetCore.HttpDemoEndpoints"/>) on Kestrel over
 /// Wirestack (TAP, and AF_PACKET on veth) and over kernel sockets (veth into wrk's namespace), in one run, printed as
 /// a table with ratios against the kernel: small keep-alive responses (requests/s, p50, p99) and 1 MiB responses
-/// (throughput). Opt-in, because it takes a while and its figures are only meaningful on a quiet machine:
+/// (throughput). The full run is opt-in, because it takes a while and its figures are only meaningful on a quiet machine
+/// (otherwise each row runs for one second, as a smoke test):
 /// <c>WIRESTACK_HTTP_BENCH=1 dotnet test tests/Wirestack.Interop -c Release --filter KestrelHttpBenchmark</c>
 /// (<c>WIRESTACK_HTTP_BENCH_SECONDS</c> sets each wrk run's length, default 5).
 /// </summary>
@@ -27,10 +28,11 @@ public class KestrelHttpBenchmark
     [Fact]
     public async Task WrkAgainstWirestackAndKernelSockets()
     {
-        if (Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH") != "1")
-            Assert.Skip("Opt-in benchmark: set WIRESTACK_HTTP_BENCH=1 to run wrk against Wirestack and kernel sockets.");
+        // Without the opt-in it still runs, as a 1-second smoke test of every row (all responses good, no socket
+        // errors), so that CI keeps the benchmark working; its figures then mean little.
+        bool full = Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH") == "1";
         string wrk = Prerequisites.RequireTool("wrk", "wrk");
-        int seconds = int.TryParse(Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_SECONDS"), out int s) && s > 0 ? s : 5;
+        int seconds = int.TryParse(Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_SECONDS"), out int s) && s > 0 ? s : full ? 5 : 1;
         var rows = new List<(string Path, string Load, WrkResult Result)>();
         foreach (var kind in (LinkKind[])[LinkKind.Tap, LinkKind.PacketRing])
         {
