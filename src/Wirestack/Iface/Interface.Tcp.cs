@@ -82,10 +82,20 @@ public sealed partial class Interface : ITcpSegmentSender
     /// <returns>The bytes accepted: fewer than offered (or 0) when the ring is full.</returns>
     /// <exception cref="ArgumentException">The handle is closed or was never assigned.</exception>
     /// <exception cref="InvalidOperationException">The connection cannot send: its write side is shut, or it has closed (see <see cref="GetTcpInfo"/>).</exception>
-    public int WriteTcp(TcpHandle connection, ReadOnlySpan<byte> data, Instant now)
+    public int WriteTcp(TcpHandle connection, ReadOnlySpan<byte> data, Instant now) => WriteTcp(connection, data, more: false, now);
+
+    /// <summary>
+    /// Appends data to the connection's send ring; with <paramref name="more"/> nothing is sent until the next write
+    /// without it (which may be empty), as MSG_MORE does, so that data written in two parts (the two halves of a
+    /// wrapped ring) leaves as one segment instead of a short one that Nagle's rule then waits behind.
+    /// </summary>
+    /// <returns>The bytes accepted: fewer than offered (or 0) when the ring is full.</returns>
+    /// <exception cref="ArgumentException">The handle is closed or was never assigned.</exception>
+    /// <exception cref="InvalidOperationException">The connection cannot send: its write side is shut, or it has closed.</exception>
+    public int WriteTcp(TcpHandle connection, ReadOnlySpan<byte> data, bool more, Instant now)
     {
         var tcb = GetTcb(connection);
-        int written = tcb.Write(data, now);
+        int written = tcb.Write(data, more, now);
         _tcp.Settle(tcb);
         if (written < 0)
             throw new InvalidOperationException($"The connection cannot send in state {tcb.State} (error {tcb.Error}); check GetTcpInfo before writing.");

@@ -21,7 +21,7 @@ public readonly record struct TcpConnectionInfo
     /// <summary>Bytes <see cref="Interface.ReadTcp"/> would return now.</summary>
     public int ReadableBytes { get; init; }
 
-    /// <summary>Bytes <see cref="Interface.WriteTcp"/> would accept now.</summary>
+    /// <summary>Bytes <see cref="Interface.WriteTcp(Tcp.TcpHandle, ReadOnlySpan{byte}, Instant)"/> would accept now.</summary>
     public int WritableBytes { get; init; }
 
     /// <summary>True when the peer closed its side and everything it sent has been read (end of stream).</summary>

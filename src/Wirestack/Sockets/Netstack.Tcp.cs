@@ -293,6 +293,7 @@ public sealed partial class Netstack
         {
             var send = core.Send;
             int room = info.WritableBytes;
+            bool held = false;
             while (room > 0)
             {
                 var span = send.GetReadSpan();
@@ -301,12 +302,17 @@ public sealed partial class Netstack
                     if (send.ArmReader()) break;
                     continue;
                 }
-                int written = _interface.WriteTcp(handle, span[..Math.Min(span.Length, room)], now);
+                // The ring's bytes past its wrap come in the next span: send both halves as one write.
+                int length = Math.Min(span.Length, room);
+                bool more = send.Count > length && room > length;
+                int written = _interface.WriteTcp(handle, span[..length], more, now);
+                held = more;
                 send.Consume(written);
                 room -= written;
                 wake |= written > 0;
                 if (written == 0) break;
             }
+            if (held) _interface.WriteTcp(handle, default, more: false, now);
             if (room == 0 && send.Count == 0) send.ArmReader();
             if ((flags & (TcpConnectionCore.ShutdownRequestedFlag | TcpConnectionCore.CloseRequestedFlag)) != 0 && !core.WriteShutDone && send.Count == 0 &&
                 info.State is TcpState.Established or TcpState.CloseWait or TcpState.SynReceived)

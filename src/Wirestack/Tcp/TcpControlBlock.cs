@@ -46,6 +46,8 @@ internal sealed partial class TcpControlBlock
     private bool _finQueued;
     // The application closed (not just shut down writing): nobody will read what arrives from now on.
     private bool _receiveClosed;
+    // A write said more was coming: send when the next write without it comes.
+    private bool _outputHeld;
 
     // Receive sequence space.
     private TcpSeqNumber _irs;
@@ -147,6 +149,7 @@ internal sealed partial class TcpControlBlock
         _maxSndWnd = 0;
         _finQueued = false;
         _receiveClosed = false;
+        _outputHeld = false;
         _irs = _rcvNxt = _rcvAdvertisedEdge = _lastAckSent = default;
         _remoteFinSeen = _remoteFinProcessed = false;
         _remoteFinSeq = default;
@@ -235,11 +238,24 @@ internal sealed partial class TcpControlBlock
     }
 
     /// <summary>Appends data to the send ring and sends what the windows allow; returns the bytes accepted.</summary>
-    public int Write(ReadOnlySpan<byte> data, Instant now)
+    public int Write(ReadOnlySpan<byte> data, Instant now) => Write(data, more: false, now);
+
+    /// <summary>
+    /// Appends data; with <paramref name="more"/> the caller has more to append at once (the second part of a
+    /// wrapped ring), so sending waits for that write: sent separately, the first part would go as a short segment
+    /// and Nagle would hold the rest until its ACK, which a delayed-ACK peer keeps for up to 40 ms.
+    /// </summary>
+    public int Write(ReadOnlySpan<byte> data, bool more, Instant now)
     {
         if (!CanSendData || _finQueued) return -1;
         int written = _send!.Write(data);
-        if (written > 0 && IsSynchronized) Output(now);
+        if (more)
+        {
+            _outputHeld |= written > 0;
+            return written;
+        }
+        if ((written > 0 || _outputHeld) && IsSynchronized) Output(now);
+        _outputHeld = false;
         return written;
     }
 

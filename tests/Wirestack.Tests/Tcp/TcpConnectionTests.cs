@@ -149,6 +149,39 @@ public sealed class TcpConnectionTests
     }
 
     [Fact]
+    public void NagleHoldsASecondShortWriteUntilTheFirstIsAcknowledged()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        peer.B.WriteTcp(connection, "first"u8, peer.Now);
+        peer.B.WriteTcp(connection, "second"u8, peer.Now);
+        // RFC 9293 section 3.7.4: a short segment is in flight, so the second short one waits for its ACK.
+        var sent = peer.Receive().FindAll(s => s.Payload.Length > 0);
+        Assert.Equal("first"u8.ToArray(), Assert.Single(sent).Payload);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 5, Flags = TcpFlags.Ack });
+        sent = peer.Receive().FindAll(s => s.Payload.Length > 0);
+        Assert.Equal("second"u8.ToArray(), Assert.Single(sent).Payload);
+    }
+
+    [Fact]
+    public void AWriteWithMoreWaitsForTheRestAndBothLeaveAsOneSegment()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        Assert.Equal(5, peer.B.WriteTcp(connection, "first"u8, more: true, peer.Now));
+        Assert.DoesNotContain(peer.Receive(), s => s.Payload.Length > 0);
+        peer.B.WriteTcp(connection, "second"u8, more: false, peer.Now);
+        var sent = peer.Receive().FindAll(s => s.Payload.Length > 0);
+        Assert.Equal("firstsecond"u8.ToArray(), Assert.Single(sent).Payload);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 11, Flags = TcpFlags.Ack });
+        // An empty write without more sends what a write with more held back.
+        peer.B.WriteTcp(connection, "third"u8, more: true, peer.Now);
+        Assert.DoesNotContain(peer.Receive(), s => s.Payload.Length > 0);
+        peer.B.WriteTcp(connection, default, more: false, peer.Now);
+        Assert.Contains(peer.Receive(), s => s.Payload.AsSpan().SequenceEqual("third"u8));
+    }
+
+    [Fact]
     public void ZeroWindowIsProbedAndReopens()
     {
         using var peer = new RawTcpPeer();
