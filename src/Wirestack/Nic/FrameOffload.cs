@@ -3,8 +3,9 @@ namespace Wirestack.Nic;
 /// <summary>
 /// What a device does for one frame beyond carrying it: on transmit, cutting a TCP segment longer than the MTU into
 /// MTU-sized segments (TSO/GSO); on receive, vouching for the transport checksum of a frame (one the local host
-/// left partial for the device to fill, or one already checked), so the stack need not verify it. Only a device
-/// whose <see cref="DeviceCapabilities.MaxOffloadLength"/> is above 0 reports or accepts anything but <see cref="None"/>.
+/// left partial for the device to fill, or one already checked), so the stack need not verify it. Any device may
+/// vouch for a received checksum; only a device whose <see cref="DeviceCapabilities.MaxOffloadLength"/> is above 0
+/// reports or accepts a <see cref="SegmentSize"/>.
 /// </summary>
 public readonly record struct FrameOffload
 {

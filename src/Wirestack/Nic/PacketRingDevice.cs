@@ -28,8 +28,10 @@ namespace Wirestack.Nic;
 /// <see cref="PacketRingDeviceOptions.BypassQueueingDiscipline"/>.
 /// </para>
 /// <para>
-/// Frames the ring had to truncate, and frames the kernel dropped because the receive ring was full,
-/// are counted in <see cref="DeviceCounters.ReceiveDropped"/>. A frame the kernel refuses to send
+/// Frames the ring had to truncate (also in <see cref="TruncatedFrames"/>), and frames the kernel dropped
+/// because the receive ring was full, are counted in <see cref="DeviceCounters.ReceiveDropped"/>. Frames whose
+/// transport checksum the kernel left partial or already checked (on a veth with the kernel's default
+/// offloads) are reported as checksum-trusted, see <see cref="GetReceived(int, out FrameOffload)"/>. A frame the kernel refuses to send
 /// (say, longer than the interface's MTU) is counted in <see cref="DeviceCounters.TransmitDropped"/>
 /// and the frames behind it still go out, in order. Needs CAP_NET_RAW (root).
 /// </para>
@@ -62,6 +64,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     private readonly long[] _lentSequence;
     private readonly int[] _lentOffset;
     private readonly int[] _lentLength;
+    private readonly bool[] _lentChecksumTrusted;
     private int _lentFirst;
     private int _lentCount;
     private long _receiveNext;
@@ -74,6 +77,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     private bool _refusedFramePending;
     private long _transmitSystemCalls;
     private bool _disposed;
+    private long _truncatedFrames;
 
     private PacketRingDevice(string interfaceName, int fd, int interfaceIndex, byte* mapping, nuint mappingLength, PacketRingGeometry geometry, int mtu, PacketRingDeviceOptions options, bool skipOutgoing)
     {
@@ -94,6 +98,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         _lentSequence = new long[_batchSize];
         _lentOffset = new int[_batchSize];
         _lentLength = new int[_batchSize];
+        _lentChecksumTrusted = new bool[_batchSize];
         _waiter = new ReadinessWaiter(fd);
         Capabilities = new DeviceCapabilities
         {
@@ -109,6 +114,13 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
 
     /// <summary>sendto(2) calls made so far: one per <see cref="Flush"/> with frames to send, plus retries after a refusal or a full queue.</summary>
     public long TransmitSystemCalls => Volatile.Read(ref _transmitSystemCalls);
+
+    /// <summary>
+    /// Received frames the kernel cut short to fit a ring slot (tp_snaplen below tp_len), also counted in
+    /// <see cref="DeviceCounters.ReceiveDropped"/>. On a veth whose peer has TSO or GSO on, these are the peer's
+    /// super-segments: turn those offloads off on the peer (<c>ethtool -K PEER tso off gso off</c>).
+    /// </summary>
+    public long TruncatedFrames => Volatile.Read(ref _truncatedFrames);
 
     /// <inheritdoc />
     public DeviceCapabilities Capabilities { get; }
@@ -231,9 +243,10 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             if ((status & TP_STATUS_LOSING) != 0) CollectKernelDrops();
             int offset = header->MacOffset;
             int length = (int)header->SnapLength;
-            if ((status & TP_STATUS_COPY) != 0 || length < header->Length || offset + length > _frameSize)
+            if (PacketRingFrameStatus.IsTruncated(status, offset, header->SnapLength, header->Length, _frameSize))
             {
-                Counters.ReceiveDroppedField++; // truncated to fit the slot
+                Counters.ReceiveDroppedField++;
+                _truncatedFrames++;
                 Volatile.Write(ref header->Status, TP_STATUS_KERNEL);
                 continue;
             }
@@ -271,6 +284,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             _lentSequence[entry] = sequence;
             _lentOffset[entry] = offset;
             _lentLength[entry] = length;
+            _lentChecksumTrusted[entry] = PacketRingFrameStatus.TransportChecksumTrusted(status);
             _lentCount++;
             Counters.ReceivedFramesField++;
             Counters.ReceivedBytesField += length;
@@ -286,6 +300,21 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         int entry = _lentFirst + index;
         if (entry >= _batchSize) entry -= _batchSize;
         return new ReadOnlySpan<byte>(ReceiveFrame(_lentSequence[entry]) + _lentOffset[entry], _lentLength[entry]);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A frame whose ring status carries TP_STATUS_CSUMNOTREADY (the local kernel left its checksum partial, as it
+    /// does on a veth with tx checksumming on) or TP_STATUS_CSUM_VALID (already checked) reports
+    /// <see cref="FrameOffload.TransportChecksumTrusted"/>; others are the stack's to verify.
+    /// </remarks>
+    public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        var frame = GetReceived(index);
+        int entry = _lentFirst + index;
+        if (entry >= _batchSize) entry -= _batchSize;
+        offload = _lentChecksumTrusted[entry] ? new FrameOffload { TransportChecksumTrusted = true } : FrameOffload.None;
+        return frame;
     }
 
     /// <inheritdoc />

@@ -62,7 +62,7 @@ internal sealed class KernelLink : IDisposable
             }
             else
             {
-                veth = VethPair.Create(ns, KernelCidr);
+                veth = VethPair.Create(ns, KernelCidr, checksumOffload: kind == LinkKind.PacketRingChecksumOffload);
                 kernelName = veth.PeerEnd;
                 // Our end stays in this namespace without addresses; keep its own IPv6 quiet so the only
                 // IPv6 speaker on the link is the Interface.

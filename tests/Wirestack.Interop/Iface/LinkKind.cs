@@ -15,6 +15,12 @@ public enum LinkKind
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_PACKET rings (TPACKET_V2).</summary>
     PacketRing,
 
+    /// <summary>
+    /// As <see cref="PacketRing"/>, but the veth keeps the kernel's default checksum offloads: TCP and UDP from the kernel
+    /// arrive with partial checksums the ring marks TP_STATUS_CSUMNOTREADY (TSO and GSO stay off).
+    /// </summary>
+    PacketRingChecksumOffload,
+
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_XDP, the program in generic mode.</summary>
     Xdp,
 }

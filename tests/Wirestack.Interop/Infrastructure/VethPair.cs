@@ -25,7 +25,12 @@ internal sealed class VethPair : IDisposable
     /// <param name="peerAddress">The peer end's address (CIDR).</param>
     /// <param name="mtu">Both ends' MTU.</param>
     /// <param name="queues">Receive and transmit queues on each end (veth's numrxqueues and numtxqueues).</param>
-    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500, int queues = 1)
+    /// <param name="checksumOffload">
+    /// Keep the kernel's default checksum offloads (tx and rx checksumming on both ends): the peer's kernel then sends
+    /// TCP and UDP with partial checksums (CHECKSUM_PARTIAL) for the receiver to trust. Only segmentation (TSO, GSO)
+    /// and GRO are turned off, so every frame still fits the link's MTU.
+    /// </param>
+    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500, int queues = 1, bool checksumOffload = false)
     {
         string host = IpRoute2.UniqueInterfaceName("wsh");
         string other = IpRoute2.UniqueInterfaceName("wsp");
@@ -42,9 +47,10 @@ internal sealed class VethPair : IDisposable
             peer.Exec("ip", "addr", "add", peerAddress, "dev", other).EnsureSuccess("ip addr add");
             peer.Exec("ip", "link", "set", other, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "up").EnsureSuccess("ip link set up");
             // Offloads off: the kernel then puts real checksums and MTU-sized segments on this link.
-            peer.Exec("ethtool", "-K", other, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
+            string tx = checksumOffload ? "on" : "off";
+            peer.Exec("ethtool", "-K", other, "tx", tx, "tso", "off", "gso", "off", "gro", "off");
             IpRoute2.Run("link", "set", host, "up");
-            Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", "off", "tso", "off", "gso", "off", "gro", "off");
+            Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", tx, "tso", "off", "gso", "off", "gro", "off");
             return pair;
         }
         catch

@@ -46,6 +46,7 @@ internal static unsafe class PacketNative
     public const uint TP_STATUS_CSUMNOTREADY = 1 << 3;
     public const uint TP_STATUS_VLAN_VALID = 1 << 4;
     public const uint TP_STATUS_VLAN_TPID_VALID = 1 << 6;
+    public const uint TP_STATUS_CSUM_VALID = 1 << 7;
 
     // tp_status of a transmit frame.
     public const uint TP_STATUS_AVAILABLE = 0;
