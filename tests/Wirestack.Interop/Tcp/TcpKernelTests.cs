@@ -115,7 +115,7 @@ public class TcpKernelTests
         var (ns, device, iface) = link;
         string script = "import socket,hashlib\n" +
             $"l=socket.socket();l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);l.bind(('{KernelAddress}',{KernelPort}));l.listen(1);print('ready',flush=True)\n" +
-            "c,a=l.accept();h=hashlib.sha256();n=0\n" +
+            "l.settimeout(60);c,a=l.accept();c.settimeout(60);h=hashlib.sha256();n=0\n" +
             "while True:\n" +
             " d=c.recv(1<<16)\n" +
             " if not d: break\n" +
