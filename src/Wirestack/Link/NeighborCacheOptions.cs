@@ -18,8 +18,12 @@ public sealed record NeighborCacheOptions
     /// <summary>The size of each packet buffer: the longest IP packet (no link header) that can wait, 68 to 65535. Default 1500.</summary>
     public int MaxPacketLength { get; init; } = 1500;
 
-    /// <summary>The most packets one neighbour may have waiting, 1 to <see cref="PacketBufferCount"/>; beyond it the oldest is dropped. Default 3 (Linux).</summary>
-    public int MaxQueuedPerNeighbor { get; init; } = 3;
+    /// <summary>
+    /// The most packets one neighbour may have waiting, 1 to <see cref="PacketBufferCount"/>; beyond it the oldest is
+    /// dropped. Default 16: an application that sends a burst to a new neighbour (datagrams, or the fragments of one)
+    /// should not lose most of it to resolution (Linux now queues up to unres_qlen_bytes, about 100 full frames).
+    /// </summary>
+    public int MaxQueuedPerNeighbor { get; init; } = 16;
 
     /// <summary>Requests sent to resolve an address before giving up (RFC 4861 MAX_MULTICAST_SOLICIT), 1 to 255. Default 3.</summary>
     public int MaxMulticastProbes { get; init; } = 3;

@@ -44,15 +44,15 @@ public class InterfaceTests
     public void PacketsQueuedForResolutionGoOutAfterTheArpReplyAndTheQueueIsBounded()
     {
         var (a, b) = Pair();
-        for (ushort seq = 1; seq <= 4; seq++) Assert.True(a.TrySendIcmpEcho(AddressB, 1, seq, Data, T0));
+        for (ushort seq = 1; seq <= 17; seq++) Assert.True(a.TrySendIcmpEcho(AddressB, 1, seq, Data, T0));
         Assert.Equal(1, a.Counters.ArpRequestsSent);
-        // Three wait per neighbour by default: the fourth pushed out the oldest.
+        // Sixteen wait per neighbour by default: the seventeenth pushed out the oldest.
         Assert.Equal(1, a.Counters.Dropped(InterfaceDropReason.NeighborQueueFull));
-        Assert.Equal(3, a.Ipv4Neighbors.QueuedPackets);
+        Assert.Equal(16, a.Ipv4Neighbors.QueuedPackets);
 
         Pump(a, b, T0);
-        Assert.Equal(3, a.Counters.QueuedPacketsSent);
-        for (ushort seq = 2; seq <= 4; seq++)
+        Assert.Equal(16, a.Counters.QueuedPacketsSent);
+        for (ushort seq = 2; seq <= 17; seq++)
         {
             Assert.True(a.TryDequeueEchoReply(out var reply));
             Assert.Equal(seq, reply.SequenceNumber);

@@ -215,7 +215,7 @@ public class ShardedNetworkTests
         await using var _ = network;
         await using var __ = peer;
         // One exchange so every shard has run, then quiet.
-        await peer.PingAsync(Ours, TimeSpan.FromSeconds(5), cancellationToken: Token);
+        await PingWithRetriesAsync(peer);
         await Task.Delay(200, Token);
         long before = network.Shards[0].Iterations + network.Shards[1].Iterations;
         await Task.Delay(500, Token);
@@ -230,9 +230,10 @@ public class ShardedNetworkTests
         var (network, peer) = Create(2);
         await using var _ = network;
         await using var __ = peer;
-        var reply = await peer.PingAsync(Ours, TimeSpan.FromSeconds(5), cancellationToken: Token);
+        var reply = await PingWithRetriesAsync(peer);
         Assert.Equal(Ours, reply.Address);
-        Assert.Equal(1, network.Shards[network.Steering.ControlShard].Counters.EchoRequestsAnswered);
+        Assert.True(network.Shards[network.Steering.ControlShard].Counters.EchoRequestsAnswered >= 1);
+        Assert.Equal(0, network.Shards[1 - network.Steering.ControlShard].Counters.EchoRequestsAnswered);
         var (near, ___) = PipeDevice.CreatePair();
         var e = Assert.Throws<WirestackException>(() => ShardedNetwork.Create(near, 0, b => { }));
         Assert.Contains("1 to 64", e.Message);
@@ -283,6 +284,22 @@ public class ShardedNetworkTests
             }
             await send;
             return total == length && hash.GetHashAndReset().AsSpan().SequenceEqual(SHA256.HashData(data));
+        }
+    }
+
+    // ICMP is unreliable and a loaded 2-core machine drops now and then (a shard ring full while its thread waits for
+    // a core): retry as ping does, three requests of five seconds each.
+    private static async Task<PingReply> PingWithRetriesAsync(Netstack peer)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await peer.PingAsync(Ours, TimeSpan.FromSeconds(5), cancellationToken: Token);
+            }
+            catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.TimedOut && attempt < 3)
+            {
+            }
         }
     }
 }
