@@ -163,6 +163,10 @@ public sealed class SoftwareRssQueue : INetworkDevice
         if (_producerTail == _published) return;
         _published = _producerTail;
         _receive.Publish(_producerTail);
+        // This queue's thread may be the device's watcher, asleep on the device rather than on this ring, having
+        // looked at the ring just before these frames came: wake it. The publish and the watcher flag are both behind
+        // full fences, so either it sees the frames or this sees it watching.
+        if (Volatile.Read(ref _owner.Watcher) == Index) _owner.InterruptDevice();
     }
 
     // Copies staged frames into the device's transmit slots until they run out or the device is full.
