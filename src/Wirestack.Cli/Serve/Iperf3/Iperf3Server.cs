@@ -26,6 +26,7 @@ internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, 
     private int _started;
     private int _stopped;
     private long _denied;
+    private long _acceptOrder; // the listener's accept order, which says which of a test's streams is which
 
     /// <inheritdoc />
     public string Name => "iperf3";
@@ -137,7 +138,7 @@ internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, 
                 continue;
             }
             Counters.ConnectionOpened();
-            Track(HandleConnectionAsync(connection, stopping));
+            Track(HandleConnectionAsync(connection, Interlocked.Increment(ref _acceptOrder), stopping));
         }
     }
 
@@ -152,7 +153,7 @@ internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, 
 
     // Every connection on the listener starts with a test's cookie: a new control connection when no test runs, a
     // stream of the running test when the cookie is its own, otherwise a client to turn away.
-    private async Task HandleConnectionAsync(ITcpConnection connection, CancellationToken stopping)
+    private async Task HandleConnectionAsync(ITcpConnection connection, long acceptOrder, CancellationToken stopping)
     {
         var cookie = new byte[Iperf3ControlChannel.CookieLength];
         try
@@ -171,7 +172,7 @@ internal sealed class Iperf3Server(int port, TextWriter log) : INetworkService, 
             lock (_gate)
             {
                 if (_active is null) session = _active = new Iperf3TestSession(_network!, Port, connection, cookie);
-                else if (_active.TryAttachTcpStream(cookie, connection)) return;
+                else if (_active.TryAttachTcpStream(cookie, connection, acceptOrder)) return;
             }
             if (session is null)
             {

@@ -28,6 +28,8 @@ internal sealed class Iperf3TestSession(INetwork network, int port, ITcpConnecti
     private readonly IpEndpoint _udpEndPoint = new(control.LocalEndPoint.Address, (ushort)port);
     private readonly Iperf3ControlChannel _channel = new(control.GetStream());
     private readonly List<Iperf3TcpStream> _tcpStreams = [];
+    // Streams whose cookie came while the others are still arriving, with their accept order.
+    private readonly List<(long Order, ITcpConnection Connection)> _arrivedTcp = [];
     private readonly TaskCompletionSource _tcpStreamsConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Iperf3Parameters? _parameters;
     private bool _acceptingStreams;
@@ -38,15 +40,24 @@ internal sealed class Iperf3TestSession(INetwork network, int port, ITcpConnecti
     /// Takes a connection that arrived on the listener with <paramref name="connectionCookie"/> as one of this test's
     /// TCP streams, if the test is creating streams and the cookie is its own.
     /// </summary>
-    public bool TryAttachTcpStream(ReadOnlySpan<byte> connectionCookie, ITcpConnection connection)
+    /// <param name="connectionCookie">The cookie the connection sent first.</param>
+    /// <param name="connection">The connection.</param>
+    /// <param name="acceptOrder">Where the listener accepted it among all its connections.</param>
+    public bool TryAttachTcpStream(ReadOnlySpan<byte> connectionCookie, ITcpConnection connection, long acceptOrder)
     {
         lock (_gate)
         {
             if (!_acceptingStreams || _parameters is null || !connectionCookie.SequenceEqual(cookie)) return false;
-            int index = _tcpStreams.Count;
-            _tcpStreams.Add(new Iperf3TcpStream(Iperf3Stream.IdForIndex(index), index >= _parameters.ReceivingStreams, connection));
-            if (_tcpStreams.Count == _parameters.Parallel * (_parameters.Bidirectional ? 2 : 1))
+            _arrivedTcp.Add((acceptOrder, connection));
+            if (_arrivedTcp.Count == _parameters.Parallel * (_parameters.Bidirectional ? 2 : 1))
             {
+                // The client connects its streams one after another, but their cookies are read here concurrently and
+                // may finish in any order: the accept order says which stream is which (the first ones the client
+                // sends on, the rest it receives on), as it does for iperf3's own server.
+                _arrivedTcp.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+                for (int index = 0; index < _arrivedTcp.Count; index++)
+                    _tcpStreams.Add(new Iperf3TcpStream(Iperf3Stream.IdForIndex(index), index >= _parameters.ReceivingStreams, _arrivedTcp[index].Connection));
+                _arrivedTcp.Clear();
                 _acceptingStreams = false;
                 _tcpStreamsConnected.TrySetResult();
             }
@@ -191,11 +202,20 @@ internal sealed class Iperf3TestSession(INetwork network, int port, ITcpConnecti
     private void CloseStreams()
     {
         Iperf3TcpStream[] tcp;
+        ITcpConnection[] waiting;
         lock (_gate)
         {
             if (_streamsClosed) return;
             _streamsClosed = true;
             tcp = [.. _tcpStreams];
+            waiting = new ITcpConnection[_arrivedTcp.Count];
+            for (int i = 0; i < waiting.Length; i++) waiting[i] = _arrivedTcp[i].Connection;
+            _arrivedTcp.Clear();
+        }
+        foreach (var connection in waiting)
+        {
+            connection.Abort();
+            connection.Dispose();
         }
         foreach (var stream in tcp)
         {
