@@ -30,8 +30,7 @@ internal sealed partial class TcpControlBlock
             if (now - _tsRecentAge <= TimeSpan.FromDays(24))
             {
                 _stack.CountDrop(InterfaceDropReason.TcpPaws);
-                _ackNow = true;
-                Output(now);
+                AnswerUnacceptable(segment.SequenceLength, now);
                 return;
             }
             _tsRecent = ts.Value;
@@ -41,8 +40,11 @@ internal sealed partial class TcpControlBlock
         int window = _receive!.Window;
         int length = segment.SequenceLength;
         var seq = segment.SequenceNumber;
+        // A data-less segment may sit exactly at the right edge, as Linux accepts it (tcp_sequence): a peer that has
+        // filled our window sends its ACKs with SEG.SEQ = RCV.NXT + RCV.WND while the data before them is lost or
+        // delayed; RFC 9293's strict test would throw away the acknowledgments of our own data.
         bool acceptable = length == 0
-            ? window == 0 ? seq == _rcvNxt : InWindow(seq, window)
+            ? window == 0 ? seq == _rcvNxt : seq >= _rcvNxt && seq - _rcvNxt <= window
             : window != 0 && (InWindow(seq, window) || InWindow(seq + (length - 1), window));
         if (!acceptable)
         {
@@ -50,7 +52,6 @@ internal sealed partial class TcpControlBlock
             bool probe = window == 0 && seq == _rcvNxt && !rst && !syn && segment.HasAck;
             if (!rst)
             {
-                _ackNow = true;
                 // Wholly below RCV.NXT is old: a duplicate (the peer resent, or probed the tail with, what we hold
                 // because our ACK was late or lost) or a reordered ACK overtaken by later data. Normal, answered with
                 // an ACK, not a drop; beyond the window is.
@@ -61,9 +62,10 @@ internal sealed partial class TcpControlBlock
             }
             if (!probe)
             {
-                if (!rst) Output(now);
+                if (!rst) AnswerUnacceptable(length, now);
                 return;
             }
+            _ackNow = true;
             payload = default;
         }
 
@@ -373,10 +375,30 @@ internal sealed partial class TcpControlBlock
     public bool AcceptsNewIncarnation(in TcpRepr syn) =>
         _timestamps && syn.Timestamps is TcpTimestamps ts ? IsBefore(_tsRecent, ts.Value) : syn.SequenceNumber > _rcvNxt;
 
+    // RFC 9293 answers an unacceptable segment with an ACK. For a data-less one (an old or reordered ACK) the answer
+    // is a duplicate ACK to the peer, and a few of them in a row make its sender retransmit for nothing; so, as Linux
+    // (tcp_invalid_ratelimit), those answers are limited to one per DuplicateAckAnswerInterval per connection.
+    // Segments with data always get their ACK: the peer is resending because it lacks one.
+    private void AnswerUnacceptable(int sequenceLength, Instant now)
+    {
+        if (sequenceLength == 0)
+        {
+            if (now - _lastUnacceptableAnswer < DuplicateAckAnswerInterval)
+            {
+                _stack.Counters.UnacceptableAcksUnansweredField++;
+                return;
+            }
+            _lastUnacceptableAnswer = now;
+        }
+        _ackNow = true;
+        Output(now);
+    }
+
     private bool InWindow(TcpSeqNumber seq, int window) => seq >= _rcvNxt && seq - _rcvNxt < window;
 
     // Timestamps compare as 32-bit serial numbers (RFC 7323 section 5.2).
     private const uint PawsWindow = 1;
+    private static readonly TimeSpan DuplicateAckAnswerInterval = TimeSpan.FromMilliseconds(500);
 
     private static bool IsBefore(uint a, uint b) => unchecked((int)(a - b)) < 0;
 

@@ -70,6 +70,7 @@ internal sealed partial class TcpControlBlock
     private uint _tsOffset;
     private uint _tsRecent;
     private Instant _tsRecentAge;
+    private Instant _lastUnacceptableAnswer;
 
     // ACK policy.
     private bool _ackNow;
@@ -166,6 +167,7 @@ internal sealed partial class TcpControlBlock
         _tsOffset = (uint)iss.Value * 2654435761u;
         _tsRecent = 0;
         _tsRecentAge = now;
+        _lastUnacceptableAnswer = now - DuplicateAckAnswerInterval;
         _ackNow = false;
         _segmentsUnacked = 0;
         _quickAcks = _options.QuickAckSegments;

@@ -25,6 +25,7 @@ public sealed class TcpCounters
     internal long LostRetransmissionsField;
     internal long DuplicateSegmentsReceivedField;
     internal long DataAfterCloseResetsField;
+    internal long UnacceptableAcksUnansweredField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -82,4 +83,7 @@ public sealed class TcpCounters
 
     /// <summary>Connections reset because new data arrived after the application closed them (RFC 1122 section 4.2.2.13).</summary>
     public long DataAfterCloseResets => Volatile.Read(ref DataAfterCloseResetsField);
+
+    /// <summary>Unacceptable data-less segments (out of window or failing PAWS) not answered with an ACK because the connection had answered one less than half a second before, as Linux limits them.</summary>
+    public long UnacceptableAcksUnanswered => Volatile.Read(ref UnacceptableAcksUnansweredField);
 }

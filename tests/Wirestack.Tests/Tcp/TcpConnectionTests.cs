@@ -343,6 +343,49 @@ public sealed class TcpConnectionTests
     }
 
     [Fact]
+    public void AnAckAtTheRightEdgeOfAFullWindowIsTaken()
+    {
+        // The peer has filled B's 4 KiB window and those bytes are still on their way (lost or reordered), so its
+        // next ACK carries SEG.SEQ = RCV.NXT + RCV.WND. Linux accepts such an ACK; so must we, or the acknowledgment
+        // of B's own data is thrown away.
+        using var peer = new RawTcpPeer(o => o with { ReceiveBufferLength = 4096 });
+        var (connection, peerNext, bNext) = peer.Establish();
+        peer.B.WriteTcp(connection, "hello"u8, peer.Now);
+        var data = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(4096, data.WindowSize);
+        Assert.Equal(5, peer.B.GetTcpInfo(connection).BytesInFlight);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 4096, AcknowledgmentNumber = bNext + 5, Flags = TcpFlags.Ack });
+        Assert.Equal(0, peer.B.GetTcpInfo(connection).BytesInFlight);
+        Assert.Equal(0, peer.B.Counters.Dropped(InterfaceDropReason.TcpOutOfWindow));
+        // One byte further is beyond the window: dropped and answered.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 4097, AcknowledgmentNumber = bNext + 5, Flags = TcpFlags.Ack });
+        Assert.Equal(1, peer.B.Counters.Dropped(InterfaceDropReason.TcpOutOfWindow));
+        Assert.Equal(peerNext, Assert.Single(peer.Receive()).Segment.AcknowledgmentNumber);
+    }
+
+    [Fact]
+    public void UnacceptableAcksAreAnsweredAtMostTwiceASecondButOldDataAlways()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish();
+        // Old pure ACKs (reordered behind newer ones): each answer is a duplicate ACK to the peer, so only the first
+        // within half a second is sent.
+        for (int i = 0; i < 5; i++) peer.Send(new TcpRepr { SequenceNumber = peerNext - 100, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack });
+        Assert.Single(peer.Receive());
+        Assert.Equal(4, peer.B.TcpCounters.UnacceptableAcksUnanswered);
+        peer.Advance(TimeSpan.FromMilliseconds(600));
+        peer.Send(new TcpRepr { SequenceNumber = peerNext - 100, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack });
+        Assert.Single(peer.Receive());
+        // Resent data the peer thinks we lack is always acknowledged: it is resending because an ACK went missing.
+        for (int i = 0; i < 3; i++) peer.Send(new TcpRepr { SequenceNumber = peerNext - 10, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, new byte[10]);
+        var answers = peer.Receive();
+        Assert.Equal(3, answers.Count);
+        Assert.All(answers, a => Assert.Equal(peerNext, a.Segment.AcknowledgmentNumber));
+        Assert.Equal(4, peer.B.TcpCounters.UnacceptableAcksUnanswered);
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+    }
+
+    [Fact]
     public void ChallengeAcksAreRateLimited()
     {
         using var peer = new RawTcpPeer(o => o with { ChallengeAckLimit = 2 });
