@@ -99,6 +99,14 @@ public sealed class OutOfOrderRanges
         return offset;
     }
 
+    /// <summary>True when one range already covers all of [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public bool Contains(long start, long end)
+    {
+        for (int i = 0; i < _count && _starts[i] <= start; i++)
+            if (end <= _ends[i]) return true;
+        return false;
+    }
+
     /// <summary>
     /// Writes up to <paramref name="destination"/>.Length ranges into it, the most recently changed first, and
     /// returns how many.

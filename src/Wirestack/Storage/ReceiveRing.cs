@@ -79,6 +79,9 @@ public sealed class ReceiveRing
         return (int)(_inOrderEnd - before);
     }
 
+    /// <summary>True when the <paramref name="length"/> bytes at <paramref name="offset"/> past the in-order end are all held out of order already.</summary>
+    public bool HoldsOutOfOrder(int offset, int length) => offset > 0 && length > 0 && _outOfOrder.Contains(_inOrderEnd + offset, _inOrderEnd + offset + length);
+
     /// <summary>Copies up to <paramref name="destination"/>.Length readable bytes out and frees them.</summary>
     public int Read(Span<byte> destination)
     {

@@ -55,7 +55,11 @@ internal sealed partial class TcpControlBlock
                 // Wholly below RCV.NXT is old: a duplicate (the peer resent, or probed the tail with, what we hold
                 // because our ACK was late or lost) or a reordered ACK overtaken by later data. Normal, answered with
                 // an ACK, not a drop; beyond the window is.
-                if (seq < _rcvNxt && seq + length <= _rcvNxt) _stack.Counters.DuplicateSegmentsReceivedField++;
+                if (seq < _rcvNxt && seq + length <= _rcvNxt)
+                {
+                    _stack.Counters.DuplicateSegmentsReceivedField++;
+                    if (payload.Length > 0) ReportDuplicate(seq, seq + payload.Length);
+                }
                 else if (!probe) _stack.CountDrop(InterfaceDropReason.TcpOutOfWindow);
                 // A retransmitted FIN in TIME-WAIT: our ACK was lost; acknowledge again and restart the 2·MSL wait.
                 if (_state == TcpState.TimeWait && (flags & TcpFlags.Fin) != 0) _timeWaitAt = now + 2 * _options.MaximumSegmentLifetime;
@@ -267,7 +271,14 @@ internal sealed partial class TcpControlBlock
             _tsRecent = ts.Value;
             _tsRecentAge = now;
         }
-        if (_sackPermitted) _scoreboard!.Update(ack, segment.SackBlocks.AsSpan(), _sndMax);
+        if (_sackPermitted)
+        {
+            var blocks = segment.SackBlocks.AsSpan();
+            // RFC 2883 section 4: a first block below the cumulative ACK, or inside the second, reports a duplicate.
+            if (blocks.Length > 0 && (blocks[0].Right <= ack || (blocks.Length > 1 && blocks[0].Left >= blocks[1].Left && blocks[0].Right <= blocks[1].Right)))
+                _stack.Counters.DuplicateSacksReceivedField++;
+            _scoreboard!.Update(ack, blocks, _sndMax);
+        }
 
         if (ack > _sndUna)
         {
@@ -322,6 +333,8 @@ internal sealed partial class TcpControlBlock
     private void ReceiveData(TcpSeqNumber seq, ReadOnlySpan<byte> payload, Instant now)
     {
         int offset = seq - _rcvNxt;
+        if (offset < 0) ReportDuplicate(seq, _rcvNxt);
+        else if (_receive!.HoldsOutOfOrder(offset, payload.Length)) ReportDuplicate(seq, seq + payload.Length);
         int advanced = _receive!.Write(offset, payload, out bool stored);
         if (!stored) _stack.CountDrop(InterfaceDropReason.TcpOutOfOrderFull);
         if (advanced > 0) _rcvNxt += advanced;
@@ -374,6 +387,18 @@ internal sealed partial class TcpControlBlock
     /// <summary>True when a SYN for this connection in TIME-WAIT starts a new incarnation (RFC 6191).</summary>
     public bool AcceptsNewIncarnation(in TcpRepr syn) =>
         _timestamps && syn.Timestamps is TcpTimestamps ts ? IsBefore(_tsRecent, ts.Value) : syn.SequenceNumber > _rcvNxt;
+
+    // RFC 2883: data we already held arrived again (a spurious retransmission, or duplication on the path). The next
+    // ACK reports it as its first SACK block, so that the sender can tell its retransmission was not needed (Linux
+    // then undoes the window reduction and raises its reordering threshold).
+    private void ReportDuplicate(TcpSeqNumber left, TcpSeqNumber right)
+    {
+        if (!_sackPermitted) return;
+        _dsackLeft = left;
+        _dsackRight = right;
+        _dsackPending = true;
+        _ackNow = true;
+    }
 
     // RFC 9293 answers an unacceptable segment with an ACK. For a data-less one (an old or reordered ACK) the answer
     // is a duplicate ACK to the peer, and a few of them in a row make its sender retransmit for nothing; so, as Linux

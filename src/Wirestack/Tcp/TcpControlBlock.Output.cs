@@ -217,16 +217,24 @@ internal sealed partial class TcpControlBlock
             WindowSize = WindowField(),
         };
         if (_timestamps) header.Timestamps = new TcpTimestamps(TimestampNow(now), _tsRecent);
-        if (_sackPermitted && _receive!.OutOfOrder.Count > 0)
+        if (_sackPermitted && (_dsackPending || _receive!.OutOfOrder.Count > 0))
         {
             int max = header.MaxSackBlocks;
-            int count = _receive.OutOfOrder.GetMostRecent(_sackScratch.AsSpan(0, max));
             Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[TcpSackBlocks.MaxCount];
+            int count = 0;
+            if (_dsackPending && max > 0)
+            {
+                // RFC 2883: the duplicate goes first, once; the blocks after it are the usual most-recent-first.
+                blocks[count++] = new TcpSackBlock(_dsackLeft, _dsackRight);
+                _dsackPending = false;
+                _stack.Counters.DuplicateSacksSentField++;
+            }
+            int held = _receive!.OutOfOrder.GetMostRecent(_sackScratch.AsSpan(0, max - count));
             long inOrder = _receive.InOrderEnd;
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < held; i++)
             {
                 var (start, end) = _sackScratch[i];
-                blocks[i] = new TcpSackBlock(_rcvNxt + (int)(start - inOrder), _rcvNxt + (int)(end - inOrder));
+                blocks[count++] = new TcpSackBlock(_rcvNxt + (int)(start - inOrder), _rcvNxt + (int)(end - inOrder));
             }
             header.SackBlocks = new TcpSackBlocks(blocks[..count]);
         }

@@ -72,6 +72,11 @@ internal sealed partial class TcpControlBlock
     private Instant _tsRecentAge;
     private Instant _lastUnacceptableAnswer;
 
+    // A duplicate to report in the next ACK (RFC 2883 D-SACK).
+    private TcpSeqNumber _dsackLeft;
+    private TcpSeqNumber _dsackRight;
+    private bool _dsackPending;
+
     // ACK policy.
     private bool _ackNow;
     private int _segmentsUnacked;
@@ -168,6 +173,7 @@ internal sealed partial class TcpControlBlock
         _tsRecent = 0;
         _tsRecentAge = now;
         _lastUnacceptableAnswer = now - DuplicateAckAnswerInterval;
+        _dsackPending = false;
         _ackNow = false;
         _segmentsUnacked = 0;
         _quickAcks = _options.QuickAckSegments;

@@ -26,6 +26,8 @@ public sealed class TcpCounters
     internal long DuplicateSegmentsReceivedField;
     internal long DataAfterCloseResetsField;
     internal long UnacceptableAcksUnansweredField;
+    internal long DuplicateSacksSentField;
+    internal long DuplicateSacksReceivedField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -86,4 +88,10 @@ public sealed class TcpCounters
 
     /// <summary>Unacceptable data-less segments (out of window or failing PAWS) not answered with an ACK because the connection had answered one less than half a second before, as Linux limits them.</summary>
     public long UnacceptableAcksUnanswered => Volatile.Read(ref UnacceptableAcksUnansweredField);
+
+    /// <summary>ACKs that reported data received twice in their first SACK block (D-SACK, RFC 2883).</summary>
+    public long DuplicateSacksSent => Volatile.Read(ref DuplicateSacksSentField);
+
+    /// <summary>ACKs from the peer that reported a duplicate (D-SACK, RFC 2883): mostly retransmissions that were not needed.</summary>
+    public long DuplicateSacksReceived => Volatile.Read(ref DuplicateSacksReceivedField);
 }

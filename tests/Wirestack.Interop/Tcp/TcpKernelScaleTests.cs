@@ -249,7 +249,7 @@ public class TcpKernelScaleTests
     {
         var c = iface.TcpCounters;
         return $"segments in {c.SegmentsReceived} out {c.SegmentsSent}, retransmitted {c.RetransmittedSegments}, fast {c.FastRetransmits}, timeouts {c.RetransmissionTimeouts}, " +
-            $"lost retransmissions {c.LostRetransmissions}, duplicates received {c.DuplicateSegmentsReceived}, out of order {c.OutOfOrderSegments}, resets {c.ResetsSent}/{c.ResetsReceived}\n{iface.Counters}";
+            $"lost retransmissions {c.LostRetransmissions}, duplicates received {c.DuplicateSegmentsReceived}, out of order {c.OutOfOrderSegments}, resets {c.ResetsSent}/{c.ResetsReceived}, D-SACKs sent {c.DuplicateSacksSent} received {c.DuplicateSacksReceived}\n{iface.Counters}";
     }
 
     private static int ReadLength()
@@ -376,6 +376,21 @@ public class TcpKernelScaleTests
             Assert.Contains(KernelAddress.ToString(), early);
             output?.WriteLine($"our segments with SACK blocks: {sackCount}");
             if (_netem) Assert.True(sackCount > 0, "no SACK blocks in our ACKs under netem loss");
+            // D-SACK (RFC 2883): what we reported as received twice must be understood as such by the kernel.
+            int dsacks = Tshark(tshark, "-Y", $"ip.src=={OurAddress} && tcp.options.sack.dsack_le", "-T", "fields", "-e", "frame.number")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+            long kernelDsacks = KernelCounter("TcpExtTCPDSACKRecv") + KernelCounter("TcpExtTCPDSACKOfoRecv");
+            output?.WriteLine($"our segments with a D-SACK block: {dsacks}; D-SACKs the kernel counted: {kernelDsacks}");
+            if (dsacks > 0) Assert.True(kernelDsacks > 0, "the kernel counted none of our D-SACK blocks");
+        }
+
+        private long KernelCounter(string name)
+        {
+            var nstat = _ns.Exec("nstat", "-az", name);
+            string line = Array.Find(nstat.StandardOutput.Split('\n'), l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "";
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(fields.Length >= 2, $"nstat has no {name}: {nstat.StandardOutput}{nstat.StandardError}");
+            return long.Parse(fields[1], CultureInfo.InvariantCulture);
         }
 
         private string Tshark(string tshark, params string[] arguments)

@@ -112,10 +112,10 @@ internal sealed class RawTcpPeer : IDisposable
     /// Listens on B's port 80 and completes a handshake from the peer; returns B's accepted connection and the next
     /// sequence numbers each way (the peer's and B's).
     /// </summary>
-    public (TcpHandle Connection, TcpSeqNumber PeerNext, TcpSeqNumber BNext) Establish(uint iss = 1000)
+    public (TcpHandle Connection, TcpSeqNumber PeerNext, TcpSeqNumber BNext) Establish(uint iss = 1000, bool sack = false)
     {
         Assert.True(B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 80), 8, out var listener));
-        Send(new TcpRepr { SequenceNumber = new TcpSeqNumber(iss), Flags = TcpFlags.Syn, MaxSegmentSize = 1460 });
+        Send(new TcpRepr { SequenceNumber = new TcpSeqNumber(iss), Flags = TcpFlags.Syn, MaxSegmentSize = 1460, SackPermitted = sack });
         var synAck = Assert.Single(Receive(), s => (s.Segment.Flags & TcpFlags.Syn) != 0).Segment;
         Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
         Assert.Equal(iss + 1, synAck.AcknowledgmentNumber.Value);

@@ -386,6 +386,66 @@ public sealed class TcpConnectionTests
     }
 
     [Fact]
+    public void DataReceivedTwiceIsReportedAsADuplicateSack()
+    {
+        using var peer = new RawTcpPeer(o => o with { DelayedAck = false });
+        var (connection, peerNext, bNext) = peer.Establish(sack: true);
+        var data = new byte[100];
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        Assert.Equal(0, Assert.Single(peer.Receive()).Segment.SackBlocks.Count);
+
+        // Wholly old: the first (only) block is the duplicate, below the cumulative ACK (RFC 2883 section 4.1.1).
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        var dup = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(peerNext + 100, dup.AcknowledgmentNumber);
+        Assert.Equal(new TcpSackBlock(peerNext, peerNext + 100), Assert.Single(dup.SackBlocks.AsSpan().ToArray()));
+
+        // Partly old: only the old part is reported.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 50, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        var partial = Assert.Single(peer.Receive()).Segment;
+        Assert.Equal(peerNext + 150, partial.AcknowledgmentNumber);
+        Assert.Equal(new TcpSackBlock(peerNext + 50, peerNext + 100), Assert.Single(partial.SackBlocks.AsSpan().ToArray()));
+
+        // Held out of order and received again: the duplicate first, then the block that holds it (section 4.1.2).
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 300, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        Assert.Equal(new TcpSackBlock(peerNext + 300, peerNext + 400), Assert.Single(Assert.Single(peer.Receive()).Segment.SackBlocks.AsSpan().ToArray()));
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 300, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data.AsSpan(0, 50));
+        var held = Assert.Single(peer.Receive()).Segment.SackBlocks.AsSpan().ToArray();
+        Assert.Equal([new TcpSackBlock(peerNext + 300, peerNext + 350), new TcpSackBlock(peerNext + 300, peerNext + 400)], held);
+
+        // Reported once: the next ACK carries only the held block.
+        peer.Send(new TcpRepr { SequenceNumber = peerNext + 500, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        var next = Assert.Single(peer.Receive()).Segment.SackBlocks.AsSpan().ToArray();
+        Assert.DoesNotContain(next, b => b.Left == b.Right || b == new TcpSackBlock(peerNext + 300, peerNext + 350));
+        Assert.Equal(3, peer.B.TcpCounters.DuplicateSacksSent);
+        Assert.Equal(TcpState.Established, peer.B.GetTcpState(connection));
+    }
+
+    [Fact]
+    public void NoDuplicateSackWithoutSackPermitted()
+    {
+        using var peer = new RawTcpPeer(o => o with { DelayedAck = false });
+        var (_, peerNext, bNext) = peer.Establish(sack: false);
+        var data = new byte[100];
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext, Flags = TcpFlags.Ack }, data);
+        Assert.All(peer.Receive(), s => Assert.Equal(0, s.Segment.SackBlocks.Count));
+        Assert.Equal(0, peer.B.TcpCounters.DuplicateSacksSent);
+    }
+
+    [Fact]
+    public void ADuplicateSackFromThePeerIsCountedAndMovesNothing()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, peerNext, bNext) = peer.Establish(sack: true);
+        peer.B.WriteTcp(connection, new byte[1000], peer.Now);
+        Assert.NotEmpty(peer.Receive());
+        peer.Send(new TcpRepr { SequenceNumber = peerNext, AcknowledgmentNumber = bNext + 1000, Flags = TcpFlags.Ack, SackBlocks = new TcpSackBlocks(new TcpSackBlock(bNext, bNext + 500)) });
+        Assert.Equal(1, peer.B.TcpCounters.DuplicateSacksReceived);
+        Assert.Equal(0, peer.B.GetTcpInfo(connection).BytesInFlight);
+    }
+
+    [Fact]
     public void ChallengeAcksAreRateLimited()
     {
         using var peer = new RawTcpPeer(o => o with { ChallengeAckLimit = 2 });
