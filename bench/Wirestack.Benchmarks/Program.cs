@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Wirestack.Benchmarks.DeviceRates;
+using Wirestack.Benchmarks.PipeTcp;
 using Wirestack.Benchmarks.Shards;
 using Wirestack.Benchmarks.ShmTcp;
 using Wirestack.Benchmarks.TapTcp;
@@ -16,6 +17,8 @@ if (args.Length > 0 && args[0] == "shm") return ShmTcpCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "shards") return ShardScalingCommand.Run(args[1..]);
 // `tap-tcp` runs TCP goodput between Wirestack on a TAP device and the kernel, against kernel iperf3 over veth.
 if (args.Length > 0 && args[0] == "tap-tcp") return TapTcpCommand.Run(args[1..]);
+// `tcp-pipe` runs bulk TCP and connection setup between two stacks over the in-process pipe against kernel loopback.
+if (args.Length > 0 && args[0] == "tcp-pipe") return TcpPipeCommand.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -166,6 +166,7 @@ public sealed partial class Interface
     public Instant Poll(Instant now)
     {
         int count = _device.Receive();
+        _tcp.BeginReceiveBatch();
         for (int i = 0; i < count; i++)
         {
             Counters.ReceivedFramesField++;
@@ -174,6 +175,7 @@ public sealed partial class Interface
             ProcessFrame(frame, now);
         }
         _transportChecksumTrusted = false;
+        _tcp.EndReceiveBatch(now);
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);
         RunTimers(now);

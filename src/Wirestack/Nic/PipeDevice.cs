@@ -19,6 +19,8 @@ public sealed class PipeDevice : INetworkDevice
     private bool _slotLent;
     private long _lastDeparture;
     private bool _disposed;
+    // What every received frame carries: the pipe vouches for all of them or for none (PipeDeviceOptions.TrustTransportChecksums).
+    private readonly FrameOffload _received;
 
     private PipeDevice(FrameRing receive, FrameRing transmit, PipeDeviceOptions options)
     {
@@ -34,7 +36,9 @@ public sealed class PipeDevice : INetworkDevice
             ReceiveRingSize = options.RingSize,
             TransmitRingSize = options.RingSize,
             ReceiveBatchSize = options.ReceiveBatchSize,
+            ReceiveChecksums = options.TrustTransportChecksums ? ChecksumOffload.Tcp | ChecksumOffload.Udp : ChecksumOffload.None,
         };
+        _received = options.TrustTransportChecksums ? new FrameOffload { TransportChecksumTrusted = true } : FrameOffload.None;
     }
 
     /// <summary>Two devices joined like a cable: what one transmits, the other receives.</summary>
@@ -85,6 +89,14 @@ public sealed class PipeDevice : INetworkDevice
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_lent, nameof(index));
         return _receive.Frame(_receive.Head + index);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>With <see cref="PipeDeviceOptions.TrustTransportChecksums"/> every frame's transport checksum is vouched for.</remarks>
+    public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        offload = _received;
+        return GetReceived(index);
     }
 
     /// <inheritdoc />

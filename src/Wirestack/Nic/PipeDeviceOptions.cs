@@ -18,6 +18,14 @@ public sealed record PipeDeviceOptions
     /// <summary>Link rate in bits per second; 0 for no limit. A frame leaves after the previous one has been serialised.</summary>
     public long BitsPerSecond { get; init; }
 
+    /// <summary>
+    /// Whether the receiving end vouches for TCP and UDP checksums (<see cref="FrameOffload.TransportChecksumTrusted"/>),
+    /// as Linux does for loopback and veth, whose frames never cross a wire: the sender still fills every checksum,
+    /// the receiver skips verifying it. Default false: every checksum is verified, so a corrupting wrapper (a
+    /// <see cref="FaultInjector"/> between the ends) is caught.
+    /// </summary>
+    public bool TrustTransportChecksums { get; init; }
+
     /// <summary>The clock for latency and rate; a manual clock makes simulations deterministic. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

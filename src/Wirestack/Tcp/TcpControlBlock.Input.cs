@@ -355,12 +355,25 @@ internal sealed partial class TcpControlBlock
         if (!_options.DelayedAck || _quickAcks > 0 || _segmentsUnacked >= 2)
         {
             if (_quickAcks > 0) _quickAcks--;
-            _ackNow = true;
+            // In sequence and past the quick ACKs: one ACK for all the segments of this receive batch, as Linux
+            // acknowledges what GRO coalesced from one NAPI poll, instead of one for every second segment.
+            if (_quickAcks == 0 && _stack.TryDeferAck(this, _ackAtBatchEnd)) _ackAtBatchEnd = true;
+            else _ackNow = true;
         }
         else if (_delayedAckAt == Instant.MaxValue)
         {
             _delayedAckAt = now + _options.DelayedAckTimeout;
         }
+    }
+
+    /// <summary>The end of the receive batch: sends the ACK held back for it, unless another segment carried it meanwhile.</summary>
+    public void SendBatchAck(Instant now)
+    {
+        if (!_ackAtBatchEnd) return;
+        _ackAtBatchEnd = false;
+        if (_segmentsUnacked == 0 || !IsSynchronized || _state == TcpState.TimeWait) return;
+        _ackNow = true;
+        Output(now);
     }
 
     private void ReceiveFin(Instant now)

@@ -80,6 +80,8 @@ internal sealed partial class TcpControlBlock
     // ACK policy.
     private bool _ackNow;
     private int _segmentsUnacked;
+    // An ACK owed for every second segment, held until the stack has handled the whole receive batch (see TcpStack.EndReceiveBatch).
+    private bool _ackAtBatchEnd;
     private int _quickAcks;
 
     public TcpControlBlock(TcpStack stack, TcpOptions options, ITcpSegmentSender sender)
@@ -176,6 +178,7 @@ internal sealed partial class TcpControlBlock
         _dsackPending = false;
         _ackNow = false;
         _segmentsUnacked = 0;
+        _ackAtBatchEnd = false;
         _quickAcks = _options.QuickAckSegments;
         ResetRetransmission(now);
         ResetTimers(now);

@@ -30,6 +30,10 @@ internal sealed class TcpStack
     private readonly int[] _activity;
     private readonly bool[] _activityNoted;
     private int _activityCount;
+    // Connections holding an ACK until the receive batch ends; only while the interface is inside one.
+    private readonly int[] _batchAcks;
+    private int _batchAckCount;
+    private bool _inReceiveBatch;
 
     // A seed of 0 means "not simulating": the ISN secret then comes from the system's cryptographic generator.
     public TcpStack(TcpOptions options, ITcpSegmentSender sender, InterfaceCounters interfaceCounters, ulong seed)
@@ -52,6 +56,7 @@ internal sealed class TcpStack
         _timers = new TcpTimerHeap(options.ConnectionCapacity);
         _activity = new int[options.ConnectionCapacity];
         _activityNoted = new bool[options.ConnectionCapacity];
+        _batchAcks = new int[options.ConnectionCapacity];
         _random = new StackRandom(seed == 0 ? (ulong)Environment.TickCount64 : seed ^ 0x7463_7063_6F72_6531UL);
         _nextEphemeral = (int)_random.NextInt64(EphemeralCount);
         Span<byte> secret = stackalloc byte[16];
@@ -109,6 +114,34 @@ internal sealed class TcpStack
     }
 
     // ---- Arrival ----
+
+    /// <summary>The interface starts handing over one batch of received frames.</summary>
+    public void BeginReceiveBatch() => _inReceiveBatch = true;
+
+    /// <summary>The batch is handled: every connection that held an ACK for it sends one now.</summary>
+    public void EndReceiveBatch(Instant now)
+    {
+        _inReceiveBatch = false;
+        for (int i = 0; i < _batchAckCount; i++)
+        {
+            var tcb = _blocks[_batchAcks[i]];
+            if (!tcb.InUse) continue;
+            tcb.SendBatchAck(now);
+            Settle(tcb);
+        }
+        _batchAckCount = 0;
+    }
+
+    // Inside a receive batch, lists the connection once for EndReceiveBatch; outside one, the ACK goes at once.
+    internal bool TryDeferAck(TcpControlBlock tcb, bool alreadyListed)
+    {
+        if (!_inReceiveBatch) return false;
+        if (alreadyListed) return true;
+        // A slot freed and reused within one batch can be listed twice; a full list sends the ACK at once.
+        if (_batchAckCount == _batchAcks.Length) return false;
+        _batchAcks[_batchAckCount++] = tcb.Index;
+        return true;
+    }
 
     /// <summary>
     /// Delivers a checked segment. Returns false when no connection or listener wants it (the caller counts it; a

@@ -30,6 +30,23 @@ public class PipeDeviceTests
         Assert.Equal(30, b.Counters.ReceivedBytes);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheReceiverVouchesForChecksumsOnlyWhenAsked(bool trust)
+    {
+        var (a, b) = PipeDevice.CreatePair(new PipeDeviceOptions { TrustTransportChecksums = trust });
+        Send(a, [1, 2, 3]);
+        a.Flush();
+        Assert.Equal(1, b.Receive());
+        var frame = b.GetReceived(0, out var offload);
+        Assert.Equal(new byte[] { 1, 2, 3 }, frame.ToArray());
+        Assert.Equal(trust, offload.TransportChecksumTrusted);
+        Assert.Equal(0, offload.SegmentSize);
+        Assert.Equal(trust ? ChecksumOffload.Tcp | ChecksumOffload.Udp : ChecksumOffload.None, b.Capabilities.ReceiveChecksums);
+        Assert.Equal(ChecksumOffload.None, b.Capabilities.TransmitChecksums);
+    }
+
     [Fact]
     public void BothDirectionsAreIndependent()
     {

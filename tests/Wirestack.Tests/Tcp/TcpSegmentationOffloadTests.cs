@@ -49,7 +49,9 @@ public sealed class TcpSegmentationOffloadTests
             while (sim.B.ReadTcp(b, buffer, sim.Now) > 0) { }
         }
         long bytes = AllocationMeter.Measure(Round, warmup: 500, iterations: 500);
-        Assert.True(sim.SegmenterA.LargeFrames - before > 500, $"only {sim.SegmenterA.LargeFrames - before} large segments in the measured rounds");
+        // About one large segment per 64 KiB round; with one ACK per receive batch the sender's bursts line up with
+        // the rounds a little less evenly, so "most rounds" rather than "every round" shows that the path was measured.
+        Assert.True(sim.SegmenterA.LargeFrames - before > 450, $"only {sim.SegmenterA.LargeFrames - before} large segments in the measured rounds");
         Assert.Equal(0, bytes);
     }
 
