@@ -10,6 +10,9 @@ namespace Wirestack.Iface;
 // pass, and the application's API.
 public sealed partial class Interface : ITcpSegmentSender
 {
+    // Set by TryGetTcpTransmitSlot when the ring had no room for the segment being sent.
+    private bool _tcpRingFull;
+
     private TcpStack _tcp = null!;
 
     /// <summary>What TCP has sent, received and recovered.</summary>
@@ -262,10 +265,14 @@ public sealed partial class Interface : ITcpSegmentSender
         return _ipv6Enabled && _ipv6PathMtu.Count == 0 && _ipv6LinkMtu == _mtu ? _offloadLength - Ipv6Packet.HeaderLength - TcpPacket.MinHeaderLength : 0;
     }
 
-    bool ITcpSegmentSender.SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize) =>
-        key.RemoteAddress.IsIpv4
+    TcpSendResult ITcpSegmentSender.SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize)
+    {
+        _tcpRingFull = false;
+        bool sent = key.RemoteAddress.IsIpv4
             ? SendTcpIpv4(key.LocalAddress.AsIpv4, key.RemoteAddress.AsIpv4, header, first, second, now, segmentSize)
             : SendTcpIpv6(key.LocalAddress.AsIpv6, key.RemoteAddress.AsIpv6, header, first, second, now, segmentSize);
+        return sent ? TcpSendResult.Sent : _tcpRingFull ? TcpSendResult.Blocked : TcpSendResult.Dropped;
+    }
 
     // TCP never fragments: segments are sized to the path MTU, and sent with DF so that the path can say otherwise.
     // A longer one (segmentSize above 0 and below its payload) goes only to a device that cuts it into segments.
@@ -293,7 +300,7 @@ public sealed partial class Interface : ITcpSegmentSender
         switch (lookup.Result)
         {
             case NeighborLookupResult.Found:
-                if (!TryGetTransmitSlot(out var slot)) return false;
+                if (!TryGetTcpTransmitSlot(out var slot)) return false;
                 WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv4);
                 ip.Emit(slot[EthernetHeaderLength..]);
                 EmitTcp(slot.Slice(EthernetHeaderLength + Ipv4HeaderLength, tcpLength), header, first, second, ip.PseudoHeaderSum());
@@ -342,7 +349,7 @@ public sealed partial class Interface : ITcpSegmentSender
         switch (lookup.Result)
         {
             case NeighborLookupResult.Found:
-                if (!TryGetTransmitSlot(out var slot)) return false;
+                if (!TryGetTcpTransmitSlot(out var slot)) return false;
                 WriteEthernetHeader(slot, lookup.Mac, EtherType.Ipv6);
                 ip.Emit(slot[EthernetHeaderLength..]);
                 EmitTcp(slot.Slice(EthernetHeaderLength + Ipv6Packet.HeaderLength, tcpLength), header, first, second, pseudoHeader);
@@ -366,6 +373,17 @@ public sealed partial class Interface : ITcpSegmentSender
                 Counters.Drop(InterfaceDropReason.NeighborTableFull);
                 return false;
         }
+    }
+
+    // A full ring is not a loss for TCP: the segment stays in the send ring and the connection tries again
+    // (TcpSendResult.Blocked), so nothing is counted as dropped here.
+    private bool TryGetTcpTransmitSlot(out Span<byte> slot)
+    {
+        if (_device.TryGetTransmitSlot(out slot)) return true;
+        _device.Flush();
+        if (_device.TryGetTransmitSlot(out slot)) return true;
+        _tcpRingFull = true;
+        return false;
     }
 
     // A frame far above the minimum length, for the device to cut into segments of segmentSize payload bytes.

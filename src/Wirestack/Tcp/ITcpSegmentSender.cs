@@ -8,7 +8,7 @@ internal interface ITcpSegmentSender
 {
     // segmentSize: the payload per segment on the wire. A payload longer than that goes to a device that segments
     // (MaxOffloadPayloadFor above 0) as one frame for the device to cut; 0 when the payload fits one segment.
-    bool SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize = 0);
+    TcpSendResult SendSegment(in TcpConnectionKey key, in TcpRepr header, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Instant now, int segmentSize = 0);
 
     // The largest TCP payload without options one frame may carry for the device to cut into segments (TSO/GSO), or 0
     // when the device does not segment.

@@ -141,9 +141,11 @@ internal sealed partial class TcpControlBlock
         header.Flags = flags;
         header.PayloadLength = length;
         bool retransmission = seq < _sndMax;
-        // A segment the IP layer could not take counts as sent and lost: the retransmission timer covers it, so a
-        // full ring never leaves the connection without a timer.
-        bool sent = Transmit(header, seq - _sendBase, now, length > segmentSize ? segmentSize : 0);
+        // A full ring takes nothing and nothing moves: the retry (or the next ACK) sends the segment.
+        var result = Transmit(header, seq - _sendBase, now, length > segmentSize ? segmentSize : 0);
+        if (result == TcpSendResult.Blocked) return false;
+        // A segment the IP layer dropped otherwise counts as sent and lost: the retransmission timer covers it.
+        bool sent = result == TcpSendResult.Sent;
         if (retransmission) _stack.Counters.RetransmittedSegmentsField++;
         var end = seq + length + (fin ? 1 : 0);
         _lastSegmentEnd = end;
@@ -191,7 +193,7 @@ internal sealed partial class TcpControlBlock
             SequenceNumber = seq,
             Flags = TcpFlags.Rst,
         };
-        if (_sender.SendSegment(_key, header, default, default, now))
+        if (_sender.SendSegment(_key, header, default, default, now) == TcpSendResult.Sent)
         {
             _stack.Counters.SegmentsSentField++;
             _stack.Counters.ResetsSentField++;
@@ -264,11 +266,21 @@ internal sealed partial class TcpControlBlock
     private int AdvertisableWindow() => _receive is null ? 0 : _receive.Window;
 
     // Writes one segment through the IP layer; on success records what the peer now knows of our receive side.
-    private bool Transmit(in TcpRepr header, int ringOffset, Instant now, int segmentSize = 0)
+    private TcpSendResult Transmit(in TcpRepr header, int ringOffset, Instant now, int segmentSize = 0)
     {
         ReadOnlySpan<byte> first = default, second = default;
         if (header.PayloadLength > 0) _send!.Read(ringOffset, header.PayloadLength, out first, out second);
-        if (!_sender.SendSegment(_key, header, first, second, now, segmentSize)) return false;
+        var result = _sender.SendSegment(_key, header, first, second, now, segmentSize);
+        if (result == TcpSendResult.Blocked)
+        {
+            // The device's ring is full. The segment is still in the send ring (and an ACK still owed), so it is
+            // tried again soon, backing off while the ring stays full, instead of being lost to the timer.
+            _stack.Counters.TransmitRingFullWaitsField++;
+            _outputRetryAt = now + TimeSpan.FromTicks(BlockedRetryInterval.Ticks << Math.Min(_blockedRetries++, MaxBlockedBackoff));
+            return result;
+        }
+        _blockedRetries = 0;
+        if (result != TcpSendResult.Sent) return result;
         _stack.Counters.SegmentsSentField++;
         if (header.HasAck)
         {
@@ -278,6 +290,6 @@ internal sealed partial class TcpControlBlock
             _segmentsUnacked = 0;
             _delayedAckAt = Instant.MaxValue;
         }
-        return true;
+        return TcpSendResult.Sent;
     }
 }

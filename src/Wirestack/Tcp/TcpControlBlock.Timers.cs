@@ -4,6 +4,13 @@ namespace Wirestack.Tcp;
 // keep-alive, FIN-WAIT-2 for an orphan and TIME-WAIT. The stack keeps each connection's earliest deadline in a heap.
 internal sealed partial class TcpControlBlock
 {
+    // A full device ring: the next try comes after BlockedRetryInterval, doubling up to 2^MaxBlockedBackoff times that
+    // while the ring stays full (a device that never drains must not spin the stack thread).
+    private static readonly TimeSpan BlockedRetryInterval = TimeSpan.FromMicroseconds(50);
+    private const int MaxBlockedBackoff = 8;
+    private Instant _outputRetryAt;
+    private int _blockedRetries;
+
     private Instant _delayedAckAt;
     private Instant _timeWaitAt;
     private Instant _finWait2At;
@@ -18,7 +25,7 @@ internal sealed partial class TcpControlBlock
         {
             if (!InUse || _state == TcpState.Closed) return Instant.MaxValue;
             if (_state == TcpState.TimeWait) return _timeWaitAt;
-            var next = Instant.Min(_retransmitAt, _delayedAckAt);
+            var next = Instant.Min(Instant.Min(_retransmitAt, _delayedAckAt), _outputRetryAt);
             next = Instant.Min(next, _finWait2At);
             return Instant.Min(next, KeepAliveDeadline);
         }
@@ -69,6 +76,12 @@ internal sealed partial class TcpControlBlock
             _ackNow = true;
             Output(now);
         }
+        if (now >= _outputRetryAt)
+        {
+            // The ring was full at the last try: send what waits (Output sets the retry again if it still is).
+            _outputRetryAt = Instant.MaxValue;
+            Output(now);
+        }
     }
 
     private void ArmFinWait2(Instant now) => _finWait2At = now + _options.FinWait2Timeout;
@@ -76,6 +89,8 @@ internal sealed partial class TcpControlBlock
     private void ResetTimers(Instant now)
     {
         _retransmitAt = Instant.MaxValue;
+        _outputRetryAt = Instant.MaxValue;
+        _blockedRetries = 0;
         _persisting = false;
         _delayedAckAt = Instant.MaxValue;
         _timeWaitAt = Instant.MaxValue;

@@ -28,6 +28,7 @@ public sealed class TcpCounters
     internal long UnacceptableAcksUnansweredField;
     internal long DuplicateSacksSentField;
     internal long DuplicateSacksReceivedField;
+    internal long TransmitRingFullWaitsField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -94,4 +95,7 @@ public sealed class TcpCounters
 
     /// <summary>ACKs from the peer that reported a duplicate (D-SACK, RFC 2883): mostly retransmissions that were not needed.</summary>
     public long DuplicateSacksReceived => Volatile.Read(ref DuplicateSacksReceivedField);
+
+    /// <summary>Segments (or ACKs) that found the device's transmit ring full and waited in the send ring to be tried again, instead of being lost.</summary>
+    public long TransmitRingFullWaits => Volatile.Read(ref TransmitRingFullWaitsField);
 }

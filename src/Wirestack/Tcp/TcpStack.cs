@@ -221,7 +221,7 @@ internal sealed class TcpStack
             WindowSize = (ushort)Math.Min(_options.ReceiveBufferLength, ushort.MaxValue),
             MaxSegmentSize = (ushort)Math.Min(_sender.MaxPayloadFor(key.RemoteAddress, now), ushort.MaxValue),
         };
-        if (_sender.SendSegment(key, synAck, default, default, now))
+        if (_sender.SendSegment(key, synAck, default, default, now) == TcpSendResult.Sent)
         {
             Counters.SegmentsSentField++;
             Counters.SynCookiesSentField++;
@@ -274,7 +274,7 @@ internal sealed class TcpStack
             reset.AcknowledgmentNumber = segment.SequenceNumber + (payloadLength + ((segment.Flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((segment.Flags & TcpFlags.Fin) != 0 ? 1 : 0));
             reset.Flags = TcpFlags.Rst | TcpFlags.Ack;
         }
-        if (_sender.SendSegment(key, reset, default, default, now))
+        if (_sender.SendSegment(key, reset, default, default, now) == TcpSendResult.Sent)
         {
             Counters.SegmentsSentField++;
             Counters.ResetsSentField++;

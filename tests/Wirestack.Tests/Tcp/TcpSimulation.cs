@@ -20,12 +20,12 @@ internal sealed class TcpSimulation : IDisposable
     private readonly TimeSpan _latency;
 
     public TcpSimulation(int seed, FaultInjectorOptions? faults = null, Func<TcpOptions, TcpOptions>? tcp = null, int mtu = 1500,
-        TimeSpan? latency = null, bool ipv6 = false, bool segmentationOffload = false)
+        TimeSpan? latency = null, bool ipv6 = false, bool segmentationOffload = false, int ringSize = 2048)
     {
         Seed = seed;
         _latency = latency ?? TimeSpan.FromMilliseconds(1);
         Time = new ManualTimeProvider();
-        var pipe = new PipeDeviceOptions { Mtu = mtu, Latency = _latency, TimeProvider = Time, RingSize = 2048 };
+        var pipe = new PipeDeviceOptions { Mtu = mtu, Latency = _latency, TimeProvider = Time, RingSize = ringSize, ReceiveBatchSize = Math.Min(64, ringSize) };
         var (first, second) = PipeDevice.CreatePair(pipe);
         INetworkDevice deviceA = first;
         if (faults is not null)
