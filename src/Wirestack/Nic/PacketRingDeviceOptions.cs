@@ -31,6 +31,16 @@ public sealed record PacketRingDeviceOptions
     /// </summary>
     public bool BypassQueueingDiscipline { get; init; } = true;
 
+    /// <summary>
+    /// Exchanges a <c>virtio_net_hdr</c> with every frame (PACKET_VNET_HDR), as a TAP device does with
+    /// <see cref="TapDeviceOptions.Offloads"/>: the kernel hands over TCP segments of up to 64 KiB whole (a veth peer's
+    /// TSO/GSO super-segments, or what GRO coalesced) with their checksums vouched for, and takes such segments to cut to
+    /// the MTU itself, so the interface's TSO, GSO and GRO can stay on. Each ring frame is then 64 KiB, so the two rings
+    /// map <see cref="RingSize"/> × 128 KiB (RingSize 256: 32 MiB), and the device's
+    /// <see cref="DeviceCapabilities.MaxOffloadLength"/> says how long a segment may be. Default false.
+    /// </summary>
+    public bool Offloads { get; init; }
+
     internal void Validate()
     {
         if (Mtu is < 68 or > 65535)
