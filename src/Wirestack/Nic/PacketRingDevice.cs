@@ -175,6 +175,8 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         {
             int interfaceMtu = ReadMtu(fd, interfaceName);
             int mtu = options.Mtu ?? interfaceMtu;
+            if (options.Offloads && mtu + DeviceCapabilities.FrameOverhead > PacketRingGeometry.MaxOffloadFrameLength)
+                throw new ArgumentException($"An MTU of {mtu} does not fit the 64 KiB ring frames PacketRingDeviceOptions.Offloads uses; use an MTU of at most {PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead}, or open '{interfaceName}' without offloads.", nameof(options));
 
             SetOption(fd, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION (TPACKET_V2)");
             int headerSize = TPACKET_V2;
