@@ -396,7 +396,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             throw new NotSupportedException($"AF_PACKET device on '{InterfaceName}' was opened without offloads, so it does not segment; set PacketRingDeviceOptions.Offloads, or send MTU-sized frames.");
         int max = segmented ? _maxOffloadFrameLength : _maxFrameLength;
         if (length < EthernetHeaderLength || length > max)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be {EthernetHeaderLength} (an Ethernet header) to {max} bytes (the {(segmented ? "offload" : "MTU")} limit).");
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be {EthernetHeaderLength} (an Ethernet header) to {max} bytes (the slot size{(segmented ? " for a segment to cut" : "")}).");
         var header = TransmitHeader(_transmitNext);
         if (_headerLength != 0)
         {
