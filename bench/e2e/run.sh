@@ -103,35 +103,33 @@ measure kernel-veth 10.77.0.2
 kill "$(cat "$raw/iperf3.pid")" 2>/dev/null || true
 ip -n "$client" link del wsb-c0
 
-echo "kernel <-> wirestack on AF_PACKET over veth" >&2
-ip link add wsb-c1 type veth peer name wsb-s1
-ip link set wsb-c1 netns "$client"; ip link set wsb-s1 netns "$server"
-ip -n "$client" addr add 10.77.1.1/24 dev wsb-c1; ip -n "$client" link set wsb-c1 up
-ip -n "$server" link set wsb-s1 up
-# AF_PACKET hands Wirestack the frames as the veth carries them, and a veth leaves TCP/UDP checksums partial
-# (CHECKSUM_PARTIAL) unless its sender fills them in; the stack drops those as bad checksums. So both ends
-# compute checksums and segment in software here; the kernel baseline keeps the veth's defaults.
-ip netns exec "$client" ethtool -K wsb-c1 tx off tso off gso off gro off >/dev/null 2>&1
-ip netns exec "$server" ethtool -K wsb-s1 tx off tso off gso off gro off >/dev/null 2>&1
-ip netns exec "$server" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/wsb-s1/disable_ipv6' 2>/dev/null || true
-start_serve "$raw/serve-packet.log" --device packet:wsb-s1 --ip 10.77.1.2/24
-measure wirestack-packet 10.77.1.2
-stop_serve
-ip -n "$client" link del wsb-c1
+# Wirestack serving on one end of a veth pair, the client on the other: $1 = label, $2 = the pair's number (wsb-cN,
+# wsb-sN, 10.77.N.0/24), $3 = the device kind (packet, xdp), $4 = the veth's offloads: "on" keeps checksum offload, TSO
+# and GSO (the veth's defaults) and turns GRO on, for a device that exchanges 64 KiB segments with the kernel (AF_PACKET
+# with PACKET_VNET_HDR); "off" makes both ends compute checksums and segment in software, for a device that copies
+# frames as the veth carries them (AF_XDP), since a veth otherwise leaves checksums partial and segments whole.
+serve_on_veth() {
+  local label="$1" n="$2" kind="$3" offloads="$4" c="wsb-c$2" s="wsb-s$2"
+  echo "kernel <-> wirestack on $kind over veth (offloads $offloads)" >&2
+  ip link add "$c" type veth peer name "$s"
+  ip link set "$c" netns "$client"; ip link set "$s" netns "$server"
+  ip -n "$client" addr add "10.77.$n.1/24" dev "$c"; ip -n "$client" link set "$c" up
+  ip -n "$server" link set "$s" up
+  local features="tx off tso off gso off gro off"
+  [ "$offloads" = on ] && features="tx on tso on gso on gro on"
+  # shellcheck disable=SC2086
+  ip netns exec "$client" ethtool -K "$c" $features >/dev/null 2>&1
+  # shellcheck disable=SC2086
+  ip netns exec "$server" ethtool -K "$s" $features >/dev/null 2>&1
+  ip netns exec "$server" sh -c "echo 1 > /proc/sys/net/ipv6/conf/$s/disable_ipv6" 2>/dev/null || true
+  start_serve "$raw/serve-$kind.log" --device "$kind:$s" --ip "10.77.$n.2/24"
+  measure "$label" "10.77.$n.2"
+  stop_serve
+  ip -n "$client" link del "$c"
+}
 
-echo "kernel <-> wirestack on AF_XDP over veth" >&2
-ip link add wsb-c2 type veth peer name wsb-s2
-ip link set wsb-c2 netns "$client"; ip link set wsb-s2 netns "$server"
-ip -n "$client" addr add 10.77.3.1/24 dev wsb-c2; ip -n "$client" link set wsb-c2 up
-ip -n "$server" link set wsb-s2 up
-# The same software checksums and segmentation as for AF_PACKET: AF_XDP copies frames as the veth carries them.
-ip netns exec "$client" ethtool -K wsb-c2 tx off tso off gso off gro off >/dev/null 2>&1
-ip netns exec "$server" ethtool -K wsb-s2 tx off tso off gso off gro off >/dev/null 2>&1
-ip netns exec "$server" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/wsb-s2/disable_ipv6' 2>/dev/null || true
-start_serve "$raw/serve-xdp.log" --device xdp:wsb-s2 --ip 10.77.3.2/24
-measure wirestack-xdp 10.77.3.2
-stop_serve
-ip -n "$client" link del wsb-c2
+serve_on_veth wirestack-packet 1 packet off
+serve_on_veth wirestack-xdp 3 xdp off
 
 echo "kernel <-> wirestack on TAP" >&2
 # The TAP device lives in the client namespace: its kernel side is the client's interface, Wirestack holds the fd.

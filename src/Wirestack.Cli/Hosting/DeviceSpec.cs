@@ -76,7 +76,9 @@ internal readonly record struct DeviceSpec(DeviceKind Kind, string Name, int Que
     /// <summary>
     /// Opens the device; the caller owns it. A TAP device exchanges TCP segments of up to 64 KiB with the kernel
     /// (<see cref="TapDeviceOptions.Offloads"/>), as a Netstack opens one by default: the pcap recorder records such a
-    /// segment as one frame, as a capture on a TSO interface shows it, so --pcap needs no exception.
+    /// segment as one frame, as a capture on a TSO interface shows it, so --pcap needs no exception. An AF_PACKET device
+    /// opens without <see cref="PacketRingDeviceOptions.Offloads"/> for now: on a veth with tx checksumming off, the
+    /// super-segments it sends never reach the peer (not yet understood).
     /// </summary>
     /// <param name="mtu">The MTU to ask for, or null for the device's own.</param>
     /// <exception cref="UnauthorizedAccessException">The process lacks the privileges the device needs.</exception>

@@ -16,8 +16,11 @@ namespace Wirestack.Diagnostics;
 /// </remarks>
 public sealed class PcapWriter : IDisposable, IAsyncDisposable
 {
-    /// <summary>The snapshot length used when none is given: every Ethernet frame up to 64 KiB is kept whole.</summary>
-    public const int DefaultSnapLength = 65_535;
+    /// <summary>
+    /// The snapshot length used when none is given: 256 KiB, tcpdump's default. 65535 would cut the largest frames a
+    /// segmenting device carries (a 64 KiB IP packet plus its Ethernet header) by a few bytes.
+    /// </summary>
+    public const int DefaultSnapLength = PcapFormat.MaxSnapLength;
 
     /// <summary>The largest snapshot length accepted (256 KiB, libpcap's own ceiling).</summary>
     public const int MaxSnapLength = PcapFormat.MaxSnapLength;
@@ -45,7 +48,7 @@ public sealed class PcapWriter : IDisposable, IAsyncDisposable
         if (!stream.CanWrite)
             throw new ArgumentException("The stream cannot be written; open it for writing before handing it to PcapWriter.", nameof(stream));
         if (snapLength < 1 || snapLength > MaxSnapLength)
-            throw new ArgumentOutOfRangeException(nameof(snapLength), snapLength, $"The snapshot length must be between 1 and {MaxSnapLength} bytes; use {DefaultSnapLength} to keep whole Ethernet frames.");
+            throw new ArgumentOutOfRangeException(nameof(snapLength), snapLength, $"The snapshot length must be between 1 and {MaxSnapLength} bytes; use {DefaultSnapLength} to keep whole frames, even segmentation offload ones.");
 
         _stream = stream;
         _leaveOpen = leaveOpen;

@@ -28,6 +28,12 @@ namespace Wirestack.Nic;
 /// <see cref="PacketRingDeviceOptions.BypassQueueingDiscipline"/>.
 /// </para>
 /// <para>
+/// With <see cref="PacketRingDeviceOptions.Offloads"/> every ring frame is 64 KiB and starts with a virtio_net_hdr
+/// (PACKET_VNET_HDR, which the kernel supports on TPACKET_V2's receive and transmit rings since Linux 4.6): received
+/// TCP super-segments arrive whole with their segment size and checksum state, and a transmitted one is cut to the MTU
+/// by the kernel (see <see cref="FrameOffload"/>), so the interface keeps its TSO, GSO and GRO on.
+/// </para>
+/// <para>
 /// Frames the ring had to truncate (also in <see cref="TruncatedFrames"/>), and frames the kernel dropped
 /// because the receive ring was full, are counted in <see cref="DeviceCounters.ReceiveDropped"/>. Frames whose
 /// transport checksum the kernel left partial or already checked (on a veth with the kernel's default
@@ -54,6 +60,9 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     private readonly int _ringMask;
     private readonly int _batchSize;
     private readonly int _maxFrameLength;
+    // Offloads on: each frame's bytes follow a virtio_net_hdr of this length, and segments may be this long.
+    private readonly int _headerLength;
+    private readonly int _maxOffloadFrameLength;
     private readonly bool _skipOutgoing;
     private readonly bool _promiscuous;
     private readonly ReadinessWaiter _waiter;
@@ -64,7 +73,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     private readonly long[] _lentSequence;
     private readonly int[] _lentOffset;
     private readonly int[] _lentLength;
-    private readonly bool[] _lentChecksumTrusted;
+    private readonly FrameOffload[] _lentOffload;
     private int _lentFirst;
     private int _lentCount;
     private long _receiveNext;
@@ -98,7 +107,9 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         _lentSequence = new long[_batchSize];
         _lentOffset = new int[_batchSize];
         _lentLength = new int[_batchSize];
-        _lentChecksumTrusted = new bool[_batchSize];
+        _lentOffload = new FrameOffload[_batchSize];
+        _headerLength = options.Offloads ? VirtioNetHeader.Length : 0;
+        _maxOffloadFrameLength = options.Offloads ? PacketRingGeometry.MaxOffloadFrameLength : 0;
         _waiter = new ReadinessWaiter(fd);
         Capabilities = new DeviceCapabilities
         {
@@ -106,6 +117,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             ReceiveRingSize = options.RingSize,
             TransmitRingSize = options.RingSize,
             ReceiveBatchSize = options.ReceiveBatchSize,
+            MaxOffloadLength = options.Offloads ? PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead : 0,
         };
     }
 
@@ -118,7 +130,9 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     /// <summary>
     /// Received frames the kernel cut short to fit a ring slot (tp_snaplen below tp_len), also counted in
     /// <see cref="DeviceCounters.ReceiveDropped"/>. On a veth whose peer has TSO or GSO on, these are the peer's
-    /// super-segments: turn those offloads off on the peer (<c>ethtool -K PEER tso off gso off</c>).
+    /// super-segments: open the device with <see cref="PacketRingDeviceOptions.Offloads"/>, or turn those offloads off on
+    /// the peer (<c>ethtool -K PEER tso off gso off</c>). With offloads on, only a segment longer than a 64 KiB ring frame
+    /// holds (<see cref="DeviceCapabilities.MaxOffloadLength"/>) is cut short.
     /// </summary>
     public long TruncatedFrames => Volatile.Read(ref _truncatedFrames);
 
@@ -161,6 +175,8 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         {
             int interfaceMtu = ReadMtu(fd, interfaceName);
             int mtu = options.Mtu ?? interfaceMtu;
+            if (options.Offloads && mtu + DeviceCapabilities.FrameOverhead > PacketRingGeometry.MaxOffloadFrameLength)
+                throw new ArgumentException($"An MTU of {mtu} does not fit the 64 KiB ring frames PacketRingDeviceOptions.Offloads uses; use an MTU of at most {PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead}, or open '{interfaceName}' without offloads.", nameof(options));
 
             SetOption(fd, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION (TPACKET_V2)");
             int headerSize = TPACKET_V2;
@@ -173,8 +189,12 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             int on = 1;
             bool skipOutgoing = LinuxNative.SetSockOpt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(int)) != 0;
             if (options.BypassQueueingDiscipline) SetOption(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
+            // Before the rings: the kernel refuses it (EBUSY) once they exist.
+            if (options.Offloads) SetOption(fd, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
 
-            var geometry = PacketRingGeometry.For(mtu, options.RingSize, Environment.SystemPageSize);
+            var geometry = options.Offloads
+                ? PacketRingGeometry.ForOffloads(options.RingSize, Environment.SystemPageSize)
+                : PacketRingGeometry.For(mtu, options.RingSize, Environment.SystemPageSize);
             var request = new TpacketReq
             {
                 BlockSize = (uint)geometry.BlockSize,
@@ -255,6 +275,17 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
                 Volatile.Write(ref header->Status, TP_STATUS_KERNEL);
                 continue;
             }
+            FrameOffload offload = default;
+            // The kernel writes the virtio_net_hdr just before the MAC header; read it before a VLAN tag goes back there.
+            if (_headerLength != 0 && (offset < ReceiveAddressOffset + SockaddrLlSize + _headerLength
+                || !VirtioNetHeader.TryRead(new ReadOnlySpan<byte>(frame + offset - _headerLength, _headerLength), out offload)))
+            {
+                Counters.ReceiveDroppedField++; // coalesced UDP, which the stack cannot take apart
+                Volatile.Write(ref header->Status, TP_STATUS_KERNEL);
+                continue;
+            }
+            if (!offload.TransportChecksumTrusted && PacketRingFrameStatus.TransportChecksumTrusted(status))
+                offload = offload with { TransportChecksumTrusted = true };
             if ((status & TP_STATUS_VLAN_VALID) != 0)
             {
                 // The driver took the 802.1Q tag out of the frame; put it back in the gap before the
@@ -272,7 +303,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
                 offset -= VlanTagLength;
                 length += VlanTagLength;
             }
-            if (length > _maxFrameLength)
+            if (length > (offload.SegmentSize != 0 ? _maxOffloadFrameLength : _maxFrameLength))
             {
                 Counters.ReceiveDroppedField++; // longer than a slot (the interface's MTU is above ours)
                 Volatile.Write(ref header->Status, TP_STATUS_KERNEL);
@@ -284,7 +315,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             _lentSequence[entry] = sequence;
             _lentOffset[entry] = offset;
             _lentLength[entry] = length;
-            _lentChecksumTrusted[entry] = PacketRingFrameStatus.TransportChecksumTrusted(status);
+            _lentOffload[entry] = offload;
             _lentCount++;
             Counters.ReceivedFramesField++;
             Counters.ReceivedBytesField += length;
@@ -305,15 +336,16 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     /// <inheritdoc />
     /// <remarks>
     /// A frame whose ring status carries TP_STATUS_CSUMNOTREADY (the local kernel left its checksum partial, as it
-    /// does on a veth with tx checksumming on) or TP_STATUS_CSUM_VALID (already checked) reports
-    /// <see cref="FrameOffload.TransportChecksumTrusted"/>; others are the stack's to verify.
+    /// does on a veth with tx checksumming on) or TP_STATUS_CSUM_VALID (already checked), or whose virtio_net_hdr says
+    /// the same, reports <see cref="FrameOffload.TransportChecksumTrusted"/>; others are the stack's to verify. With
+    /// offloads on, a TCP segment the kernel did not cut (TSO/GSO) or coalesced (GRO) reports its segment size.
     /// </remarks>
     public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
     {
         var frame = GetReceived(index);
         int entry = _lentFirst + index;
         if (entry >= _batchSize) entry -= _batchSize;
-        offload = _lentChecksumTrusted[entry] ? new FrameOffload { TransportChecksumTrusted = true } : FrameOffload.None;
+        offload = _lentOffload[entry];
         return frame;
     }
 
@@ -344,21 +376,34 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             slot = default;
             return false;
         }
-        slot = new Span<byte>((byte*)header + TransmitDataOffset, _maxFrameLength);
+        slot = new Span<byte>((byte*)header + TransmitDataOffset + _headerLength, _headerLength != 0 ? _maxOffloadFrameLength : _maxFrameLength);
         _slotLent = true;
         return true;
     }
 
     /// <inheritdoc />
-    public void CommitTransmit(int length)
+    public void CommitTransmit(int length) => CommitTransmit(length, FrameOffload.None);
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Offloads are off and <paramref name="offload"/> asks for segmentation.</exception>
+    public void CommitTransmit(int length, in FrameOffload offload)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_slotLent)
             throw new InvalidOperationException("No transmit slot is lent; call TryGetTransmitSlot first.");
-        if (length < EthernetHeaderLength || length > _maxFrameLength)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be {EthernetHeaderLength} (an Ethernet header) to {_maxFrameLength} bytes (the slot size).");
+        bool segmented = offload.SegmentSize != 0;
+        if (segmented && _headerLength == 0)
+            throw new NotSupportedException($"AF_PACKET device on '{InterfaceName}' was opened without offloads, so it does not segment; set PacketRingDeviceOptions.Offloads, or send MTU-sized frames.");
+        int max = segmented ? _maxOffloadFrameLength : _maxFrameLength;
+        if (length < EthernetHeaderLength || length > max)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame must be {EthernetHeaderLength} (an Ethernet header) to {max} bytes (the slot size{(segmented ? " for a segment to cut" : "")}).");
         var header = TransmitHeader(_transmitNext);
-        header->Length = (uint)length;
+        if (_headerLength != 0)
+        {
+            byte* data = (byte*)header + TransmitDataOffset;
+            VirtioNetHeader.Write(new Span<byte>(data, _headerLength), new ReadOnlySpan<byte>(data + _headerLength, length), offload);
+        }
+        header->Length = (uint)(_headerLength + length);
         // Release: the frame's bytes and length are in place before the kernel may see the request.
         Volatile.Write(ref header->Status, TP_STATUS_SEND_REQUEST);
         _transmitNext++;
@@ -487,7 +532,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         var bad = TransmitHeader(refused);
         Counters.TransmitDroppedField++;
         _unflushedFrames--;
-        _unflushedBytes -= bad->Length;
+        _unflushedBytes -= bad->Length - _headerLength;
         for (long s = refused; s < _transmitNext - 1; s++)
         {
             var to = TransmitHeader(s);

@@ -31,6 +31,18 @@ public sealed record PacketRingDeviceOptions
     /// </summary>
     public bool BypassQueueingDiscipline { get; init; } = true;
 
+    /// <summary>
+    /// Exchanges a <c>virtio_net_hdr</c> with every frame (PACKET_VNET_HDR), as a TAP device does with
+    /// <see cref="TapDeviceOptions.Offloads"/>: the kernel hands over TCP segments of up to 64 KiB whole (a veth peer's
+    /// TSO/GSO super-segments, or what GRO coalesced) with their checksums vouched for, and takes such segments to cut to
+    /// the MTU itself, so the interface's TSO, GSO and GRO can stay on. Each ring frame is then 64 KiB, so the two rings
+    /// map <see cref="RingSize"/> × 128 KiB (1024: 128 MiB), and the device's <see cref="DeviceCapabilities.MaxOffloadLength"/>
+    /// says how long a segment may be. A small frame takes a whole 64 KiB frame too, so a flood of small frames needs as
+    /// many ring frames as without offloads (on a veth, 64-byte UDP at full rate lost 65 % with 256, 9 % with 1024).
+    /// Default false.
+    /// </summary>
+    public bool Offloads { get; init; }
+
     internal void Validate()
     {
         if (Mtu is < 68 or > 65535)

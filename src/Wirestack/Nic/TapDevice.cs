@@ -75,7 +75,7 @@ public sealed unsafe class TapDevice : INetworkDevice
         }
 
         _maxFrameLength = options.Mtu + DeviceCapabilities.FrameOverhead;
-        _headerLength = options.Offloads ? TapNative.VnetHeaderLength : 0;
+        _headerLength = options.Offloads ? VirtioNetHeader.Length : 0;
         _slotFrameLength = options.Offloads ? MaxOffloadLength + DeviceCapabilities.FrameOverhead : _maxFrameLength;
         // One spare byte per slot: a read that fills it proves the frame was longer than a slot,
         // whether the kernel reports the full length or the truncated one. Cache-line aligned.
@@ -155,8 +155,13 @@ public sealed unsafe class TapDevice : INetworkDevice
                 Counters.ReceiveDroppedField++;
                 continue;
             }
+            if (_headerLength != 0 && !VirtioNetHeader.TryRead(new ReadOnlySpan<byte>(start, _headerLength), out _receiveOffloads[slot]))
+            {
+                // Coalesced from UDP or in a way the stack cannot take apart: not asked for (TUNSETOFFLOAD), so not expected.
+                Counters.ReceiveDroppedField++;
+                continue;
+            }
             _receiveLengths[slot] = (int)read;
-            if (_headerLength != 0) _receiveOffloads[slot] = ReadVnetHeader(start);
             Counters.ReceivedFramesField++;
             Counters.ReceivedBytesField += read;
             _lent++;
@@ -246,7 +251,8 @@ public sealed unsafe class TapDevice : INetworkDevice
             int slot = Wrap(_transmitHead + i, _transmitSlots);
             int length = _transmitLengths[slot];
             byte* start = _transmitBase + (nint)slot * _stride;
-            if (_headerLength != 0) WriteVnetHeader(start, length, _transmitOffloads[slot]);
+            if (_headerLength != 0)
+                VirtioNetHeader.Write(new Span<byte>(start, _headerLength), new ReadOnlySpan<byte>(start + _headerLength, length), _transmitOffloads[slot]);
             nint result;
             do
             {
@@ -353,7 +359,7 @@ public sealed unsafe class TapDevice : INetworkDevice
         string attached = request.GetName();
         if (offloads)
         {
-            int headerLength = TapNative.VnetHeaderLength;
+            int headerLength = VirtioNetHeader.Length;
             if (LinuxNative.Ioctl(fd, TapNative.TUNSETVNETHDRSZ, &headerLength) < 0)
                 throw ConfigureFailure("setting the virtio_net_hdr length (TUNSETVNETHDRSZ)", attached, LinuxNative.LastError);
             // The argument is the flag word itself, not a pointer to it.
@@ -361,38 +367,6 @@ public sealed unsafe class TapDevice : INetworkDevice
                 throw ConfigureFailure("turning on checksum and TCP segmentation offloads (TUNSETOFFLOAD)", attached, LinuxNative.LastError);
         }
         return attached;
-    }
-
-    // A received frame's virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little-endian).
-    // NEEDS_CSUM means the sender is the kernel's own stack, which left the sum for the "hardware" (us) to finish;
-    // DATA_VALID that the kernel has checked it. Either way there is nothing left for the stack to verify.
-    private static FrameOffload ReadVnetHeader(byte* header)
-    {
-        byte flags = header[0];
-        int segmentSize = header[1] == TapNative.VIRTIO_NET_HDR_GSO_NONE ? 0 : header[4] | (header[5] << 8);
-        bool trusted = (flags & (TapNative.VIRTIO_NET_HDR_F_NEEDS_CSUM | TapNative.VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
-        return new FrameOffload { SegmentSize = segmentSize, TransportChecksumTrusted = trusted };
-    }
-
-    // A transmitted frame's virtio_net_hdr. Checksums are complete (the stack folds them into its one copy), so
-    // flags stay 0; a segment to cut names its family, the segment size, and how long the headers are (Ethernet,
-    // IP, TCP) so the kernel keeps them in the linear part it copies to every segment.
-    private static void WriteVnetHeader(byte* header, int length, in FrameOffload offload)
-    {
-        new Span<byte>(header, TapNative.VnetHeaderLength).Clear();
-        if (offload.SegmentSize == 0) return;
-        var frame = new ReadOnlySpan<byte>(header + TapNative.VnetHeaderLength, length);
-        const int ethernet = 14;
-        bool ipv6 = frame.Length > ethernet && frame[12] == 0x86 && frame[13] == 0xDD;
-        int ipLength = ipv6 ? 40 : frame.Length > ethernet ? (frame[ethernet] & 0x0F) * 4 : 0;
-        int tcpAt = ethernet + ipLength;
-        int tcpLength = frame.Length > tcpAt + 12 ? (frame[tcpAt + 12] >> 4) * 4 : 20;
-        int headers = tcpAt + tcpLength;
-        header[1] = ipv6 ? TapNative.VIRTIO_NET_HDR_GSO_TCPV6 : TapNative.VIRTIO_NET_HDR_GSO_TCPV4;
-        header[2] = (byte)headers;
-        header[3] = (byte)(headers >> 8);
-        header[4] = (byte)offload.SegmentSize;
-        header[5] = (byte)(offload.SegmentSize >> 8);
     }
 
     // MTU, IFF_UP and the MAC are interface ioctls on any socket of the interface's namespace.

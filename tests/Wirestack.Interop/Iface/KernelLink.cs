@@ -62,7 +62,8 @@ internal sealed class KernelLink : IDisposable
             }
             else
             {
-                veth = VethPair.Create(ns, KernelCidr, checksumOffload: kind == LinkKind.PacketRingChecksumOffload);
+                veth = VethPair.Create(ns, KernelCidr, checksumOffload: kind == LinkKind.PacketRingChecksumOffload,
+                    segmentationOffload: kind == LinkKind.PacketRingOffloads);
                 kernelName = veth.PeerEnd;
                 // Our end stays in this namespace without addresses; keep its own IPv6 quiet so the only
                 // IPv6 speaker on the link is the Interface.
@@ -70,7 +71,7 @@ internal sealed class KernelLink : IDisposable
                 // Generic mode: native XDP on a veth needs a program on the peer too for frames the peer sends.
                 device = kind == LinkKind.Xdp
                     ? XdpDevice.Open(veth.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic })
-                    : PacketRingDevice.Open(veth.HostEnd);
+                    : PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = kind == LinkKind.PacketRingOffloads, RingSize = kind == LinkKind.PacketRingOffloads ? 256 : 1024 });
             }
             // The link just came up, and the kernel greets a new link with IPv6 router solicitations and MLD
             // reports; drop that chatter so each test starts on a quiet link and can insist on zero drops.

@@ -21,6 +21,13 @@ public enum LinkKind
     /// </summary>
     PacketRingChecksumOffload,
 
+    /// <summary>
+    /// As <see cref="PacketRing"/>, but both veth ends keep TSO, GSO and GRO on (and checksum offloads), and the device is
+    /// opened with <see cref="Nic.PacketRingDeviceOptions.Offloads"/> (PACKET_VNET_HDR): TCP segments of up to 64 KiB
+    /// go each way whole.
+    /// </summary>
+    PacketRingOffloads,
+
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_XDP, the program in generic mode.</summary>
     Xdp,
 }

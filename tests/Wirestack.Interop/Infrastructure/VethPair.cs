@@ -30,7 +30,11 @@ internal sealed class VethPair : IDisposable
     /// TCP and UDP with partial checksums (CHECKSUM_PARTIAL) for the receiver to trust. Only segmentation (TSO, GSO)
     /// and GRO are turned off, so every frame still fits the link's MTU.
     /// </param>
-    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500, int queues = 1, bool checksumOffload = false)
+    /// <param name="segmentationOffload">
+    /// Turn every offload on both ends on (tx checksumming, TSO, GSO and GRO; veth's GRO is off by default): the peer's
+    /// kernel then sends TCP segments of up to 64 KiB down the link and GRO may coalesce what arrives.
+    /// </param>
+    public static VethPair Create(NetworkNamespace peer, string peerAddress, int mtu = 1500, int queues = 1, bool checksumOffload = false, bool segmentationOffload = false)
     {
         string host = IpRoute2.UniqueInterfaceName("wsh");
         string other = IpRoute2.UniqueInterfaceName("wsp");
@@ -47,10 +51,17 @@ internal sealed class VethPair : IDisposable
             peer.Exec("ip", "addr", "add", peerAddress, "dev", other).EnsureSuccess("ip addr add");
             peer.Exec("ip", "link", "set", other, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "up").EnsureSuccess("ip link set up");
             // Offloads off: the kernel then puts real checksums and MTU-sized segments on this link.
-            string tx = checksumOffload ? "on" : "off";
-            peer.Exec("ethtool", "-K", other, "tx", tx, "tso", "off", "gso", "off", "gro", "off");
+            string tx = checksumOffload || segmentationOffload ? "on" : "off";
+            string segmentation = segmentationOffload ? "on" : "off";
+            var remote = peer.Exec("ethtool", "-K", other, "tx", tx, "tso", segmentation, "gso", segmentation, "gro", segmentation);
             IpRoute2.Run("link", "set", host, "up");
-            Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", tx, "tso", "off", "gso", "off", "gro", "off");
+            var local = Testing.ProcessRunner.Run("ethtool", "-K", host, "tx", tx, "tso", segmentation, "gso", segmentation, "gro", segmentation);
+            // A test of the offloads is void without them; the others only lose a little realism.
+            if (segmentationOffload)
+            {
+                remote.EnsureSuccess($"ethtool -K {other}");
+                local.EnsureSuccess($"ethtool -K {host}");
+            }
             return pair;
         }
         catch

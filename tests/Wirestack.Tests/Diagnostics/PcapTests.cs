@@ -27,13 +27,13 @@ public class PcapTests
     }
 
     [Fact]
-    public void DefaultsAreEthernetAndSnapLength65535()
+    public void DefaultsAreEthernetAndSnapLength256KiB()
     {
         var stream = new MemoryStream();
         using var writer = new PcapWriter(stream, leaveOpen: true);
         Assert.Equal(PcapLinkType.Ethernet, writer.LinkType);
-        Assert.Equal(65535, writer.SnapLength);
-        Assert.Equal(HexBytes.Parse("4d3cb2a1 0200 0400 00000000 00000000 ffff0000 01000000"), stream.ToArray());
+        Assert.Equal(262144, writer.SnapLength);
+        Assert.Equal(HexBytes.Parse("4d3cb2a1 0200 0400 00000000 00000000 00000400 01000000"), stream.ToArray());
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class PcapTests
         stream.Position = 0;
         using var reader = new PcapReader(stream);
         Assert.Equal(PcapLinkType.Ethernet, reader.LinkType);
-        Assert.Equal(65535, reader.SnapLength);
+        Assert.Equal(262144, reader.SnapLength);
         Assert.Equal(PcapTimestampPrecision.Nanoseconds, reader.TimestampPrecision);
         Assert.False(reader.IsBigEndian);
         Assert.Equal((ushort)2, reader.VersionMajor);
@@ -83,6 +83,41 @@ public class PcapTests
         }
         Assert.False(reader.TryReadFrame(out _));
         Assert.Equal(frames.Length, reader.FramesRead);
+    }
+
+    [Theory]
+    [InlineData(65535 + 14)] // the largest IPv4 packet a segmentation offload carries, with its Ethernet header
+    [InlineData(65535 + 40 + 14 + 4)] // the largest IPv6 one, VLAN-tagged
+    public void OffloadSizedFramesAreKeptWholeByDefault(int length)
+    {
+        var frame = Enumerable.Range(0, length).Select(i => (byte)(i * 31)).ToArray();
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream, leaveOpen: true)) writer.WriteFrame(frame, 1);
+
+        stream.Position = 0;
+        using var reader = new PcapReader(stream);
+        Assert.True(reader.TryReadFrame(out var record));
+        Assert.False(record.IsTruncated);
+        Assert.Equal(length, record.OriginalLength);
+        Assert.Equal(frame, record.Data.ToArray());
+    }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(64, 65)]
+    [InlineData(65535, 65535 + 18)]
+    [InlineData(262144, 262144 + 1)]
+    public void IncludedLengthNeverExceedsSnapLength(int snapLength, int frameLength)
+    {
+        var frame = new byte[frameLength];
+        var stream = new MemoryStream();
+        using (var writer = new PcapWriter(stream, snapLength: snapLength, leaveOpen: true)) writer.WriteFrame(frame, 1);
+
+        // The record header's incl_len (offset 8) and orig_len (offset 12), read from the bytes themselves.
+        var record = stream.ToArray().AsSpan(24);
+        Assert.Equal((uint)snapLength, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(record[8..]));
+        Assert.Equal((uint)frameLength, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(record[12..]));
+        Assert.Equal(16 + snapLength, record.Length);
     }
 
     [Fact]

@@ -110,4 +110,27 @@ public class PacketRingDeviceOptionsTests
         Assert.Equal(64, g.FramesPerBlock);
         Assert.Equal(102400, g.BlockSize);
     }
+
+    [Theory]
+    [InlineData(256, 4096)]
+    [InlineData(8, 16384)]
+    [InlineData(1024, 65536)]
+    public void OffloadRingHoldsTheLargestSegmentEachWay(int frames, int page)
+    {
+        var g = PacketRingGeometry.ForOffloads(frames, page);
+        Assert.Equal(65536, g.FrameSize);
+        Assert.Equal(0, g.BlockSize % page);
+        Assert.Equal(g.FramesPerBlock, g.BlockSize / g.FrameSize);
+        Assert.Equal(frames, g.FramesPerBlock * g.BlockCount);
+        // Received: the MAC header 76 bytes in (66, plus the 10-byte virtio_net_hdr before it); sent: 32 + 10 bytes in.
+        Assert.Equal(65460, PacketRingGeometry.MaxOffloadFrameLength);
+        Assert.True(PacketNative.ReceiveMacOffset + VirtioNetHeader.Length + PacketRingGeometry.MaxOffloadFrameLength <= g.FrameSize);
+        Assert.True(PacketNative.TransmitDataOffset + VirtioNetHeader.Length + PacketRingGeometry.MaxOffloadFrameLength <= g.FrameSize);
+        // The kernel's own TCP segments stay below gso_max_size (64 KiB) less its header room: 45 full 1448-byte
+        // segments with their 52 bytes of IP and TCP headers and the Ethernet header must fit.
+        Assert.True(14 + 52 + 45 * 1448 <= PacketRingGeometry.MaxOffloadFrameLength);
+    }
+
+    [Fact]
+    public void OffloadsAreOffByDefault() => Assert.False(new PacketRingDeviceOptions().Offloads);
 }

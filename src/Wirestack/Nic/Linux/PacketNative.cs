@@ -28,6 +28,7 @@ internal static unsafe class PacketNative
     public const int PACKET_VERSION = 10;
     public const int PACKET_HDRLEN = 11;
     public const int PACKET_TX_RING = 13;
+    public const int PACKET_VNET_HDR = 15;
     public const int PACKET_QDISC_BYPASS = 20;
     public const int PACKET_IGNORE_OUTGOING = 23;
 

@@ -24,6 +24,27 @@ internal readonly record struct PacketRingGeometry(int FrameSize, int FramesPerB
         PacketNative.Align(Math.Max(PacketNative.ReceiveMacOffset, PacketNative.TransmitDataOffset) + mtu + DeviceCapabilities.FrameOverhead);
 
     /// <summary>
+    /// The frame size with offloads (PACKET_VNET_HDR): 64 KiB, one frame per block. A block of a power of two pages is
+    /// what the kernel allocates anyway (it rounds each block up to one), so anything above 64 KiB would cost 128 KiB.
+    /// </summary>
+    public const int OffloadFrameSize = 64 * 1024;
+
+    /// <summary>
+    /// The largest frame (Ethernet header on) an offload frame holds in both rings: received frames start at
+    /// <see cref="PacketNative.ReceiveMacOffset"/> plus the virtio_net_hdr (76), transmitted ones at
+    /// <see cref="PacketNative.TransmitDataOffset"/> plus the header (42).
+    /// </summary>
+    public const int MaxOffloadFrameLength = OffloadFrameSize - PacketNative.ReceiveMacOffset - VirtioNetHeader.Length;
+
+    /// <summary>The ring for offloads: <paramref name="frameCount"/> frames of <see cref="OffloadFrameSize"/> bytes, each in a block of its own.</summary>
+    public static PacketRingGeometry ForOffloads(int frameCount, int pageSize)
+    {
+        if (OffloadFrameSize % pageSize != 0)
+            throw new ArgumentException($"A {OffloadFrameSize}-byte ring frame is not a whole number of {pageSize}-byte pages; open the device without PacketRingDeviceOptions.Offloads.");
+        return new PacketRingGeometry(OffloadFrameSize, 1, OffloadFrameSize, frameCount, frameCount);
+    }
+
+    /// <summary>
     /// Picks the frames per block (a power of two, so it divides <paramref name="frameCount"/>) that
     /// wastes the least memory: the frame size is stretched to share each block's pages evenly, so
     /// nothing is left over at the end of a block.

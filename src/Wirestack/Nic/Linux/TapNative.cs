@@ -37,14 +37,6 @@ internal static unsafe class TapNative
     public const uint TUN_F_TSO4 = 0x02;
     public const uint TUN_F_TSO6 = 0x04;
 
-    /// <summary><c>struct virtio_net_hdr</c> (linux/virtio_net.h), little-endian on every host Wirestack runs on.</summary>
-    public const int VnetHeaderLength = 10;
-    public const byte VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
-    public const byte VIRTIO_NET_HDR_F_DATA_VALID = 2;
-    public const byte VIRTIO_NET_HDR_GSO_NONE = 0;
-    public const byte VIRTIO_NET_HDR_GSO_TCPV4 = 1;
-    public const byte VIRTIO_NET_HDR_GSO_TCPV6 = 4;
-
     public const short IFF_UP = 0x1;
 
     public const int EBUSY = 16;
