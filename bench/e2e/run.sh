@@ -128,7 +128,7 @@ serve_on_veth() {
   ip -n "$client" link del "$c"
 }
 
-serve_on_veth wirestack-packet 1 packet off
+serve_on_veth wirestack-packet 1 packet on
 serve_on_veth wirestack-xdp 3 xdp off
 
 echo "kernel <-> wirestack on TAP" >&2

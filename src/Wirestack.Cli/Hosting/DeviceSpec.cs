@@ -76,9 +76,10 @@ internal readonly record struct DeviceSpec(DeviceKind Kind, string Name, int Que
     /// <summary>
     /// Opens the device; the caller owns it. A TAP device exchanges TCP segments of up to 64 KiB with the kernel
     /// (<see cref="TapDeviceOptions.Offloads"/>), as a Netstack opens one by default: the pcap recorder records such a
-    /// segment as one frame, as a capture on a TSO interface shows it, so --pcap needs no exception. An AF_PACKET device
-    /// opens without <see cref="PacketRingDeviceOptions.Offloads"/> for now: on a veth with tx checksumming off, the
-    /// super-segments it sends never reach the peer (not yet understood).
+    /// segment as one frame, as a capture on a TSO interface shows it, so --pcap needs no exception. So does an AF_PACKET
+    /// device (<see cref="PacketRingDeviceOptions.Offloads"/>) where the interface has TSO on; where it is off, the device
+    /// still takes 64 KiB segments in but sends MTU-sized frames. Its rings keep 1024 frames of 64 KiB (128 MiB): with
+    /// 256, a flood of small UDP datagrams on a veth lost 65 % against 9 %.
     /// </summary>
     /// <param name="mtu">The MTU to ask for, or null for the device's own.</param>
     /// <exception cref="UnauthorizedAccessException">The process lacks the privileges the device needs.</exception>
@@ -87,7 +88,7 @@ internal readonly record struct DeviceSpec(DeviceKind Kind, string Name, int Que
     public INetworkDevice Open(int? mtu) => Kind switch
     {
         DeviceKind.Tap => new TapDevice(new TapDeviceOptions { Name = Name, Mtu = mtu ?? 1500, Offloads = true }),
-        DeviceKind.PacketRing => PacketRingDevice.Open(Name, new PacketRingDeviceOptions { Mtu = mtu }),
+        DeviceKind.PacketRing => PacketRingDevice.Open(Name, new PacketRingDeviceOptions { Mtu = mtu, Offloads = true, RingSize = 1024 }),
         _ => XdpDevice.Open(Name, new XdpDeviceOptions { Mtu = mtu, QueueId = Queue }),
     };
 

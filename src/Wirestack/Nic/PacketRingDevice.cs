@@ -88,7 +88,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     private bool _disposed;
     private long _truncatedFrames;
 
-    private PacketRingDevice(string interfaceName, int fd, int interfaceIndex, byte* mapping, nuint mappingLength, PacketRingGeometry geometry, int mtu, PacketRingDeviceOptions options, bool skipOutgoing)
+    private PacketRingDevice(string interfaceName, int fd, int interfaceIndex, byte* mapping, nuint mappingLength, PacketRingGeometry geometry, int mtu, PacketRingDeviceOptions options, bool skipOutgoing, bool segmentsOnInterface)
     {
         InterfaceName = interfaceName;
         _fd = fd;
@@ -117,7 +117,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
             ReceiveRingSize = options.RingSize,
             TransmitRingSize = options.RingSize,
             ReceiveBatchSize = options.ReceiveBatchSize,
-            MaxOffloadLength = options.Offloads ? PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead : 0,
+            MaxOffloadLength = options.Offloads && segmentsOnInterface ? PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead : 0,
         };
     }
 
@@ -232,7 +232,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
                     throw SetupRefused("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)", LinuxNative.LastError, "");
             }
 
-            return new PacketRingDevice(interfaceName, fd, (int)index, mapping, mappingLength, geometry, mtu, options, skipOutgoing);
+            return new PacketRingDevice(interfaceName, fd, (int)index, mapping, mappingLength, geometry, mtu, options, skipOutgoing, options.Offloads && ReadTcpSegmentationOffload(fd, interfaceName));
         }
         catch
         {
@@ -401,7 +401,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         if (_headerLength != 0)
         {
             byte* data = (byte*)header + TransmitDataOffset;
-            VirtioNetHeader.Write(new Span<byte>(data, _headerLength), new ReadOnlySpan<byte>(data + _headerLength, length), offload);
+            VirtioNetHeader.WritePartialChecksum(new Span<byte>(data, _headerLength), new Span<byte>(data + _headerLength, length), offload);
         }
         header->Length = (uint)(_headerLength + length);
         // Release: the frame's bytes and length are in place before the kernel may see the request.
@@ -556,6 +556,19 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
         if (LinuxNative.Ioctl(fd, SIOCGIFMTU, &request) != 0)
             throw SetupRefused($"ioctl(SIOCGIFMTU) on '{interfaceName}'", LinuxNative.LastError, "");
         return request.Mtu;
+    }
+
+    // Whether the interface segments TCP itself (TSO on). A super-segment written to an interface without it must be
+    // cut by the kernel in software, and on the kernels seen here the ones AF_PACKET hands over are then dropped (the
+    // interface counts them as TX dropped); so with TSO off the device receives super-segments but sends none.
+    // Unknown (the ioctl refused) counts as off: MTU-sized frames always work.
+    private static bool ReadTcpSegmentationOffload(int fd, string interfaceName)
+    {
+        EthtoolValue value = new() { Command = ETHTOOL_GTSO };
+        IfReqData request = default;
+        Encoding.UTF8.GetBytes(interfaceName, new Span<byte>(request.Name, 16));
+        request.Data = &value;
+        return LinuxNative.Ioctl(fd, SIOCETHTOOL, &request) == 0 && value.Data != 0;
     }
 
     private static void SetOption(int fd, int option, int value, string name)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Wirestack.Interop.Iface;
+using Wirestack.Interop.Infrastructure;
 using Wirestack.Nic;
 using Wirestack.Testing;
 using Wirestack.Wire;
@@ -45,6 +46,21 @@ public class PacketRingOffloadTests
         }
         Assert.True(seen, "the kernel's UDP datagram never arrived on the ring");
         Assert.True(trusted, "a datagram the kernel sent with tx checksumming on (TP_STATUS_CSUMNOTREADY) was not reported checksum-trusted");
+    }
+
+    [Fact]
+    public void SuperSegmentsAreSentOnlyWhenTheInterfaceSegmentsThem()
+    {
+        Prerequisites.RequireTool("ethtool", "ethtool");
+        using var ns = NetworkNamespace.Create();
+        using var veth = VethPair.Create(ns, "10.242.0.2/24");
+        // Offloads off on the interface: a super-segment would have to be cut by the kernel in software, which
+        // drops what AF_PACKET hands it, so the device offers receive offloads but no segmentation.
+        using (var device = PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = true, RingSize = 16, ReceiveBatchSize = 16 }))
+            Assert.Equal(0, device.Capabilities.MaxOffloadLength);
+        ProcessRunner.Run("ethtool", "-K", veth.HostEnd, "tx", "on", "tso", "on", "gso", "on").EnsureSuccess("ethtool -K tso on");
+        using (var device = PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = true, RingSize = 16, ReceiveBatchSize = 16 }))
+            Assert.True(device.Capabilities.MaxOffloadLength > 60_000, $"MaxOffloadLength {device.Capabilities.MaxOffloadLength} with TSO on");
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using Wirestack.Nic;
 using Wirestack.Nic.Linux;
 using Wirestack.Tests.Wire;
+using Wirestack.Wire;
 
 namespace Wirestack.Tests.Nic;
 
@@ -74,6 +76,51 @@ public class VirtioNetHeaderTests
         Assert.True(VirtioNetHeader.TryRead(header, out var offload));
         Assert.Equal(8940, offload.SegmentSize);
         Assert.False(offload.TransportChecksumTrusted); // our checksums are complete; the flags say nothing
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void APartialChecksumIsThePseudoHeaderSumThatTheSegmenterFinishes(bool ipv6)
+    {
+        // A complete segment as the stack writes it: addresses, random payload, a valid checksum.
+        var frame = TcpFrame(ipv6, 32);
+        int tcpAt = 14 + (ipv6 ? 40 : 20);
+        new Random(9).NextBytes(frame.AsSpan(tcpAt + 32));
+        var segment = frame.AsSpan(tcpAt);
+        uint pseudo;
+        if (ipv6)
+        {
+            new Random(1).NextBytes(frame.AsSpan(14 + 8, 32));
+            pseudo = InternetChecksum.PseudoHeaderSum(Ipv6Address.Read(frame.AsSpan(22, 16)), Ipv6Address.Read(frame.AsSpan(38, 16)), IpProtocol.Tcp, segment.Length);
+        }
+        else
+        {
+            new Random(1).NextBytes(frame.AsSpan(14 + 12, 8));
+            pseudo = InternetChecksum.PseudoHeaderSum(Ipv4Address.Read(frame.AsSpan(26, 4)), Ipv4Address.Read(frame.AsSpan(30, 4)), IpProtocol.Tcp, segment.Length);
+        }
+        TcpRepr.FillChecksum(segment, pseudo);
+        ushort complete = BinaryPrimitives.ReadUInt16BigEndian(segment[16..]);
+
+        var header = new byte[10];
+        VirtioNetHeader.WritePartialChecksum(header, frame, FrameOffload.TcpSegmentation(1448));
+        Assert.Equal(VirtioNetHeader.FlagNeedsChecksum, header[0]);
+        Assert.Equal(tcpAt, header[6] | header[7] << 8);
+        Assert.Equal(16, header[8] | header[9] << 8);
+        // What the kernel does with NEEDS_CSUM: sum from csum_start to the end (the field included) and store the
+        // complement. That must give back the complete checksum.
+        Assert.Equal(complete, InternetChecksum.Compute(segment));
+    }
+
+    [Fact]
+    public void AFrameNotToCutKeepsItsCompleteChecksum()
+    {
+        var frame = TcpFrame(ipv6: false, 20);
+        frame[14 + 20 + 16] = 0x12;
+        var header = new byte[10];
+        VirtioNetHeader.WritePartialChecksum(header, frame, FrameOffload.None);
+        Assert.Equal(new byte[10], header);
+        Assert.Equal(0x12, frame[14 + 20 + 16]);
     }
 
     // An Ethernet frame with an IPv4 (IHL 5) or IPv6 header and a TCP header of the given length, then payload.

@@ -82,6 +82,8 @@ internal static unsafe class PacketNative
     public const int ReceiveMacOffset = (Tpacket2HeaderLength + 16 + TPACKET_ALIGNMENT - 1) / TPACKET_ALIGNMENT * TPACKET_ALIGNMENT - 14;
 
     public const nuint SIOCGIFMTU = 0x8921;
+    public const nuint SIOCETHTOOL = 0x8946;
+    public const uint ETHTOOL_GTSO = 0x1e;
 
     public static int Align(int length) => (length + TPACKET_ALIGNMENT - 1) & ~(TPACKET_ALIGNMENT - 1);
 
@@ -139,6 +141,22 @@ internal static unsafe class PacketNative
         [FieldOffset(4)] public ushort Type;
         [FieldOffset(6)] public ushort AddressLength;
         [FieldOffset(8)] public ulong Address;
+    }
+
+    /// <summary>struct ifreq as SIOCETHTOOL uses it: a 16-byte name, then a pointer to the ethtool command in the union.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 40)]
+    public struct IfReqData
+    {
+        [FieldOffset(0)] public fixed byte Name[16];
+        [FieldOffset(16)] public void* Data;
+    }
+
+    /// <summary>struct ethtool_value: a command and its one value.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct EthtoolValue
+    {
+        public uint Command;
+        public uint Data;
     }
 
     /// <summary>struct ifreq as SIOCGIFMTU uses it: a 16-byte name, then the MTU in the 24-byte union.</summary>

@@ -73,4 +73,36 @@ internal static class VirtioNetHeader
         header[4] = (byte)offload.SegmentSize;
         header[5] = (byte)(offload.SegmentSize >> 8);
     }
+
+    /// <summary>
+    /// As <see cref="Write"/>, but a segment to cut goes in the form the kernel's own stack hands a device: NEEDS_CSUM
+    /// with csum_start and csum_offset naming the TCP checksum, and that field holding only the pseudo-header sum, for
+    /// whoever cuts the segment to finish per segment. AF_PACKET needs this: a super-segment with a complete checksum
+    /// and no NEEDS_CSUM is lost when the kernel has to cut it in software (an interface with tx checksumming off).
+    /// </summary>
+    /// <param name="header">The <see cref="Length"/> bytes before the frame.</param>
+    /// <param name="frame">The frame, starting at its Ethernet header; its TCP checksum field is rewritten.</param>
+    /// <param name="offload">What the stack asked for the frame.</param>
+    public static void WritePartialChecksum(Span<byte> header, Span<byte> frame, in FrameOffload offload)
+    {
+        Write(header, frame, offload);
+        if (offload.SegmentSize == 0) return;
+        const int ethernet = EthernetHeaderLength;
+        bool ipv6 = frame[12] == 0x86 && frame[13] == 0xDD;
+        int tcpAt = ethernet + (ipv6 ? 40 : (frame[ethernet] & 0x0F) * 4);
+        int tcpLength = frame.Length - tcpAt;
+        // The pseudo-header: addresses, protocol and the whole super-segment's TCP length, as Linux's
+        // tcp_v4_send_check leaves it (the segmenter adjusts the length per segment).
+        ulong sum = 6 + (uint)(tcpLength >> 16) + (uint)(tcpLength & 0xFFFF);
+        var addresses = ipv6 ? frame.Slice(ethernet + 8, 32) : frame.Slice(ethernet + 12, 8);
+        for (int i = 0; i < addresses.Length; i += 2) sum += (uint)(addresses[i] << 8 | addresses[i + 1]);
+        while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+        frame[tcpAt + 16] = (byte)(sum >> 8);
+        frame[tcpAt + 17] = (byte)sum;
+        header[0] = FlagNeedsChecksum;
+        header[6] = (byte)tcpAt;
+        header[7] = (byte)(tcpAt >> 8);
+        header[8] = 16;
+        header[9] = 0;
+    }
 }
