@@ -175,7 +175,7 @@ public sealed class NetstackBuilder
             {
                 device = _options.Device == NetstackDeviceKind.Tap
                     ? new TapDevice(new TapDeviceOptions { Name = _options.DeviceName, Mtu = _options.Mtu, Offloads = _options.TapOffloads })
-                    : PacketRingDevice.Open(_options.DeviceName!);
+                    : PacketRingDevice.Open(_options.DeviceName!, new PacketRingDeviceOptions { Offloads = _options.PacketRingOffloads });
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {

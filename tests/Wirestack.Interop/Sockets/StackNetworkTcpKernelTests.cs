@@ -26,6 +26,7 @@ public class StackNetworkTcpKernelTests
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.PacketRingOffloads)]
     public async Task AKernelClientGetsSixteenMebibytesEchoedByAStackNetworkServer(LinkKind kind)
     {
         string python = Prerequisites.RequireTool("python3", "python3");
@@ -74,6 +75,7 @@ public class StackNetworkTcpKernelTests
     [InlineData(LinkKind.Tap)]
     [InlineData(LinkKind.TapOffloads)]
     [InlineData(LinkKind.PacketRing)]
+    [InlineData(LinkKind.PacketRingOffloads)]
     public async Task AStackNetworkClientTalksToAKernelSocatServer(LinkKind kind)
     {
         string socat = Prerequisites.RequireTool("socat", "socat");

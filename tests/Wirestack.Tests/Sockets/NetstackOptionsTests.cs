@@ -65,6 +65,7 @@ public class NetstackOptionsTests
             ["Wirestack:Routes:0"] = "192.168.7.0/24 via 10.1.0.254",
             ["Wirestack:UdpSocketCapacity"] = "64",
             ["Wirestack:BusyPolling"] = "true",
+            ["Wirestack:PacketRingOffloads"] = "true",
             ["Wirestack:ControlTimeout"] = "00:00:03",
         }).Build();
         var options = new NetstackOptions();
@@ -79,6 +80,7 @@ public class NetstackOptionsTests
         Assert.Equal(["192.168.7.0/24 via 10.1.0.254"], options.Routes);
         Assert.Equal(64, options.UdpSocketCapacity);
         Assert.True(options.BusyPolling);
+        Assert.True(options.PacketRingOffloads);
         Assert.Equal(TimeSpan.FromSeconds(3), options.ControlTimeout);
     }
 
