@@ -32,4 +32,17 @@ public sealed class InitialSequenceNumbers
         uint m = unchecked((uint)(now.TotalMicroseconds / 4));
         return new TcpSeqNumber(unchecked(m + (uint)SipHash.Hash(_k0, _k1, tuple)));
     }
+
+    /// <summary>
+    /// The offset of a connection's timestamp clock (RFC 7323 section 5.4): a keyed hash of the connection tuple, so that
+    /// an observer cannot read the host's uptime, yet every incarnation of one tuple counts on the same clock and a new
+    /// one's timestamps are newer than the last one's, which is what lets a peer in TIME-WAIT take its SYN (RFC 6191).
+    /// </summary>
+    public uint TimestampOffset(IpEndpoint local, IpEndpoint remote)
+    {
+        Span<byte> tuple = stackalloc byte[ConnectionTuple.Length + 1];
+        ConnectionTuple.Write(tuple, local, remote);
+        tuple[ConnectionTuple.Length] = (byte)'T'; // domain separation from the ISN's hash of the same tuple
+        return (uint)SipHash.Hash(_k0, _k1, tuple);
+    }
 }

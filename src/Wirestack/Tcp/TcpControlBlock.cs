@@ -171,7 +171,7 @@ internal sealed partial class TcpControlBlock
             while (_offeredRcvScale < 14 && (_receive.Capacity >> _offeredRcvScale) > ushort.MaxValue) _offeredRcvScale++;
         _timestamps = false;
         _sackPermitted = false;
-        _tsOffset = (uint)iss.Value * 2654435761u;
+        _tsOffset = _stack.TimestampOffset(key);
         _tsRecent = 0;
         _tsRecentAge = now;
         _lastUnacceptableAnswer = now - DuplicateAckAnswerInterval;

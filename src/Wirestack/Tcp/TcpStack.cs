@@ -534,4 +534,8 @@ internal sealed class TcpStack
     // RFC 6528: a 4 µs clock plus a keyed hash of the 4-tuple.
     private TcpSeqNumber NextIss(in TcpConnectionKey key, Instant now) =>
         _isn.Next(new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort), now);
+
+    // RFC 7323 section 5.4: the timestamp clock's offset, a keyed hash of the 4-tuple (the same for every incarnation).
+    internal uint TimestampOffset(in TcpConnectionKey key) =>
+        _isn.TimestampOffset(new IpEndpoint(key.LocalAddress, key.LocalPort), new IpEndpoint(key.RemoteAddress, key.RemotePort));
 }

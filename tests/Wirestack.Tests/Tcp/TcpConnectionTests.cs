@@ -446,6 +446,38 @@ public sealed class TcpConnectionTests
     }
 
     [Fact]
+    public void ANewIncarnationFromTheSamePortIsTakenOutOfTimeWait()
+    {
+        // The server closes first, so each round leaves it in TIME-WAIT for the tuple the client reuses at once. A new
+        // SYN is taken there only if its timestamp is newer than the old incarnation's (RFC 6191): the timestamp clock
+        // must be the same for every incarnation of a tuple, not drawn anew per connection.
+        using var sim = new TcpSimulation(11);
+        var random = new Random(11);
+        Assert.True(sim.B.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 80), 16, out var listener));
+        for (int round = 0; round < 20; round++)
+        {
+            var start = sim.Now;
+            Assert.True(sim.A.TryConnectTcp(new IpEndpoint(TcpSimulation.AddressB, 80), 40000, sim.Now, out var client), $"round {round}: connect");
+            TcpHandle server = default;
+            Assert.True(sim.RunUntil(() => server.IsAssigned || sim.B.TryAcceptTcp(listener, out server), TimeSpan.FromSeconds(10)), sim.Describe($"round {round}: accept"));
+            Assert.True(sim.RunUntil(() => sim.A.GetTcpState(client) == TcpState.Established, TimeSpan.FromSeconds(10)), sim.Describe($"round {round}: establish"));
+            // A few round trips of 2 ms: no SYN waited for the retransmission timer.
+            Assert.True(sim.Now - start < TimeSpan.FromMilliseconds(100), $"round {round}: the handshake took {(sim.Now - start).TotalMilliseconds} ms");
+            Assert.True(sim.A.GetTcpInfo(client).Timestamps);
+            sim.B.CloseTcp(server, sim.Now);
+            Assert.True(sim.RunUntil(() => sim.A.GetTcpState(client) == TcpState.CloseWait, TimeSpan.FromSeconds(10)), sim.Describe($"round {round}: FIN"));
+            sim.A.CloseTcp(client, sim.Now);
+            Assert.True(sim.RunUntil(() => sim.A.TcpConnectionCount == 0, TimeSpan.FromSeconds(10)), sim.Describe($"round {round}: close"));
+            Assert.Equal(1, sim.B.TcpConnectionCount); // the TIME-WAIT, taken over by the next round's SYN
+            // The client reconnects after a pause of a few hundred microseconds to a few milliseconds.
+            var pause = sim.Now + TimeSpan.FromMicroseconds(random.Next(200, 5000));
+            sim.RunUntil(() => sim.Now >= pause, TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(0, sim.A.TcpCounters.ResetsReceived);
+        Assert.Equal(0, sim.A.TcpCounters.RetransmittedSegments);
+    }
+
+    [Fact]
     public void ChallengeAcksAreRateLimited()
     {
         using var peer = new RawTcpPeer(o => o with { ChallengeAckLimit = 2 });
