@@ -76,6 +76,9 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     /// <summary>Why the connection was aborted here, if it was: reads of the input then fail with it.</summary>
     internal ConnectionAbortedException? AbortReason => _abortReason;
 
+    /// <summary>The Wirestack connection under the context.</summary>
+    internal TcpConnection Connection => _connection;
+
     /// <summary>Resets the connection (RST); the peer sees a reset and pending reads and writes end.</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {

@@ -54,6 +54,23 @@ public class WirestackTransportTests
         await listener.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(false)]
+    public async Task AcceptedConnectionsTurnNagleOffUnlessTheOptionsSayNot(bool? noDelay)
+    {
+        // Kestrel's socket transport sets TCP_NODELAY on every connection by default; so does this one.
+        await using var pair = await StackPair.CreateAsync(o =>
+        {
+            if (noDelay is bool set) o.NoDelay = set;
+        });
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9002), Token);
+        using var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9002), TimeSpan.FromSeconds(10), Token);
+        await using var context = (WirestackConnectionContext)(await listener.AcceptAsync(Token))!;
+        Assert.Equal(noDelay ?? true, context.Connection.NoDelay);
+        await listener.DisposeAsync();
+    }
+
     [Fact]
     public async Task AbortResetsThePeerAndFailsTheInputWithTheReason()
     {
