@@ -107,10 +107,13 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
         _listener.OnConnectionReleased();
     }
 
-    // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
-    private async Task WatchReceiveAsync()
+    /// <summary>
+    /// Fires <see cref="ConnectionClosed"/> now (once): a write found the connection failed. Kestrel must hear that
+    /// the connection is gone before the write's exception reaches it, or it reports the exception, which surfaces in
+    /// the application's code, as an unhandled application error; the receive side may learn of it a moment later.
+    /// </summary>
+    internal void FireConnectionClosed()
     {
-        await _pipe.Receiving.ConfigureAwait(false);
         try
         {
             _closed.Cancel();
@@ -120,6 +123,17 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
             // A callback Kestrel or the application registered threw; the connection is over either way.
             _listener.OnCallbackFailed(ConnectionId, e);
         }
+        catch (ObjectDisposedException)
+        {
+            // Disposed: Kestrel is done with the connection and has heard all it needs.
+        }
+    }
+
+    // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
+    private async Task WatchReceiveAsync()
+    {
+        await _pipe.Receiving.ConfigureAwait(false);
+        FireConnectionClosed();
     }
 
     private static async Task<bool> WaitAsync(Task task, TimeSpan timeout)
