@@ -29,6 +29,13 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     private IDictionary<object, object?>? _items;
     private volatile ConnectionAbortedException? _abortReason;
     private int _disposed;
+    private int _closeState;
+    private int _closeFiringThread;
+
+    // _closeState: ConnectionClosed not fired, its callbacks running, done.
+    private const int CloseNotFired = 0;
+    private const int CloseFiring = 1;
+    private const int CloseFired = 2;
 
     public WirestackConnectionContext(TcpConnection connection, WirestackConnectionListener listener)
     {
@@ -76,6 +83,9 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     /// <summary>Why the connection was aborted here, if it was: reads of the input then fail with it.</summary>
     internal ConnectionAbortedException? AbortReason => _abortReason;
 
+    /// <summary>The Wirestack connection under the context.</summary>
+    internal TcpConnection Connection => _connection;
+
     /// <summary>Resets the connection (RST); the peer sees a reset and pending reads and writes end.</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
@@ -104,10 +114,25 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
         _listener.OnConnectionReleased();
     }
 
-    // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
-    private async Task WatchReceiveAsync()
+    /// <summary>
+    /// Fires <see cref="ConnectionClosed"/> now (once), and returns when its callbacks have run, also when another
+    /// thread fires it at the same moment: a write found the connection failed. Kestrel must hear that the connection
+    /// is gone before the write's exception reaches it, or it reports the exception, which surfaces in the
+    /// application's code, as an unhandled application error; the receive side learns of the failure on the thread
+    /// pool at about the same moment, and a second <see cref="CancellationTokenSource.Cancel()"/> returns while the
+    /// first is still running the callbacks.
+    /// </summary>
+    internal void FireConnectionClosed()
     {
-        await _pipe.Receiving.ConfigureAwait(false);
+        if (Interlocked.CompareExchange(ref _closeState, CloseFiring, CloseNotFired) != CloseNotFired)
+        {
+            // A callback that writes and fails lands here on the firing thread: it must not wait for itself.
+            if (Volatile.Read(ref _closeFiringThread) == Environment.CurrentManagedThreadId) return;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _closeState) != CloseFired) spin.SpinOnce();
+            return;
+        }
+        Volatile.Write(ref _closeFiringThread, Environment.CurrentManagedThreadId);
         try
         {
             _closed.Cancel();
@@ -117,6 +142,21 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
             // A callback Kestrel or the application registered threw; the connection is over either way.
             _listener.OnCallbackFailed(ConnectionId, e);
         }
+        catch (ObjectDisposedException)
+        {
+            // Disposed: Kestrel is done with the connection and has heard all it needs.
+        }
+        finally
+        {
+            Volatile.Write(ref _closeState, CloseFired);
+        }
+    }
+
+    // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
+    private async Task WatchReceiveAsync()
+    {
+        await _pipe.Receiving.ConfigureAwait(false);
+        FireConnectionClosed();
     }
 
     private static async Task<bool> WaitAsync(Task task, TimeSpan timeout)

@@ -51,6 +51,7 @@ internal sealed partial class WirestackConnectionListener : IConnectionListener
             _factory.OnAccepted();
             try
             {
+                connection.NoDelay = Options.NoDelay;
                 return new WirestackConnectionContext(connection, this);
             }
             catch (WirestackException e)

@@ -5,7 +5,7 @@ namespace Wirestack.AspNetCore;
 /// <summary>
 /// How Kestrel runs on Wirestack. <see cref="WebHostBuilderWirestackExtensions.UseWirestack"/> binds the
 /// <c>"Wirestack"</c> configuration section into <see cref="Netstack"/> (device, MAC, addresses, gateways, MTU: the keys
-/// of <see cref="NetstackOptions"/>) and into this object (<c>Enabled</c>, <c>Backlog</c>).
+/// of <see cref="NetstackOptions"/>) and into this object (<c>Enabled</c>, <c>Backlog</c>, <c>NoDelay</c>).
 /// </summary>
 public sealed class WirestackTransportOptions
 {
@@ -26,6 +26,13 @@ public sealed class WirestackTransportOptions
 
     /// <summary>How many connections may wait for Kestrel to accept them, per endpoint. Default 512.</summary>
     public int Backlog { get; set; } = 512;
+
+    /// <summary>
+    /// Whether each connection sends short writes at once (Nagle's rule off, <see cref="TcpConnection.NoDelay"/>),
+    /// as Kestrel's socket transport does by default. Default true: with Nagle on, the short tail of a response waits
+    /// for the ACK of the short segment before it, which a Linux client delays by up to 40 ms.
+    /// </summary>
+    public bool NoDelay { get; set; } = true;
 
     /// <summary>
     /// How long disposing a connection waits for the bytes Kestrel wrote to go into the stack before it resets the

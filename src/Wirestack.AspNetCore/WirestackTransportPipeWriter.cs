@@ -8,7 +8,8 @@ namespace Wirestack.AspNetCore;
 /// <summary>
 /// A pass-through <see cref="PipeWriter"/> over the connection's output pipe. When the connection fails under a write
 /// (the peer reset it, it timed out, it was aborted here) the flush fails with a <see cref="ConnectionAbortedException"/>,
-/// which Kestrel treats as the connection going away (it aborts the request quietly) rather than as an unexpected error.
+/// which Kestrel treats as the connection going away (it aborts the request quietly) rather than as an unexpected error:
+/// <see cref="BaseConnectionContext.ConnectionClosed"/> fires before the exception leaves the flush.
 /// </summary>
 internal sealed class WirestackTransportPipeWriter(PipeWriter inner, WirestackConnectionContext context) : PipeWriter
 {
@@ -69,5 +70,10 @@ internal sealed class WirestackTransportPipeWriter(PipeWriter inner, WirestackCo
         }
     }
 
-    private Exception Translate(WirestackException e) => context.AbortReason ?? new ConnectionAbortedException(e.Message, e);
+    private Exception Translate(WirestackException e)
+    {
+        // First ConnectionClosed, so that Kestrel treats the exception as the connection going away, not as a bug.
+        context.FireConnectionClosed();
+        return context.AbortReason ?? new ConnectionAbortedException(e.Message, e);
+    }
 }

@@ -54,6 +54,50 @@ public class WirestackTransportTests
         await listener.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(false)]
+    public async Task AcceptedConnectionsTurnNagleOffUnlessTheOptionsSayNot(bool? noDelay)
+    {
+        // Kestrel's socket transport sets TCP_NODELAY on every connection by default; so does this one.
+        await using var pair = await StackPair.CreateAsync(o =>
+        {
+            if (noDelay is bool set) o.NoDelay = set;
+        });
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9002), Token);
+        using var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9002), TimeSpan.FromSeconds(10), Token);
+        await using var context = (WirestackConnectionContext)(await listener.AcceptAsync(Token))!;
+        Assert.Equal(noDelay ?? true, context.Connection.NoDelay);
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AFlushThatFindsTheConnectionFailedFiresConnectionClosedBeforeItThrows()
+    {
+        // Kestrel reports an exception from the application's write as an application error unless it already knows
+        // the connection is gone (ConnectionClosed). The receive side learns of a reset on the thread pool, maybe
+        // after the write: the write must tell first. A writer failing as a reset one does, on a connection whose
+        // receive side is still open, shows the order without a race.
+        await using var pair = await StackPair.CreateAsync();
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9003), Token);
+        using var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9003), TimeSpan.FromSeconds(10), Token);
+        await using var context = (WirestackConnectionContext)(await listener.AcceptAsync(Token))!;
+        var writer = new WirestackTransportPipeWriter(new ResetPipeWriter(), context);
+        Assert.False(context.ConnectionClosed.IsCancellationRequested);
+        bool closedWhenThrown = false;
+        try
+        {
+            await writer.FlushAsync(Token);
+        }
+        catch (ConnectionAbortedException e)
+        {
+            closedWhenThrown = context.ConnectionClosed.IsCancellationRequested;
+            Assert.IsType<WirestackException>(e.InnerException);
+        }
+        Assert.True(closedWhenThrown, "the flush threw before ConnectionClosed fired");
+        await listener.DisposeAsync();
+    }
+
     [Fact]
     public async Task AbortResetsThePeerAndFailsTheInputWithTheReason()
     {
@@ -116,6 +160,29 @@ public class WirestackTransportTests
     }
 
     /// <summary>A server stack (10.0.0.1) under a transport factory, and a client stack (10.0.0.2), on a pipe.</summary>
+    // A writer over a connection the peer reset: every flush throws as the Wirestack pipe writer does then.
+    private sealed class ResetPipeWriter : System.IO.Pipelines.PipeWriter
+    {
+        public override void Advance(int bytes)
+        {
+        }
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+        }
+
+        public override ValueTask<System.IO.Pipelines.FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+            throw new WirestackException(WirestackErrorCode.Reset, "10.0.0.2:1 reset the connection.");
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => new byte[Math.Max(sizeHint, 16)];
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    }
+
     private sealed class StackPair : IAsyncDisposable
     {
         private StackPair(Netstack server, Netstack client, WirestackConnectionListenerFactory factory)

@@ -105,6 +105,18 @@ public sealed partial class Interface : ITcpSegmentSender
         return written;
     }
 
+    /// <summary>
+    /// Turns Nagle's rule off (<paramref name="noDelay"/> true, as TCP_NODELAY) or on for one connection; the default
+    /// is <see cref="TcpOptions.Nagle"/>. Turning it off sends the short segment it was holding back.
+    /// </summary>
+    /// <exception cref="ArgumentException">The handle is closed or was never assigned.</exception>
+    public void SetTcpNoDelay(TcpHandle connection, bool noDelay, Instant now)
+    {
+        var tcb = GetTcb(connection);
+        tcb.SetNoDelay(noDelay, now);
+        _tcp.Settle(tcb);
+    }
+
     /// <summary>Copies received bytes out. Returns 0 when nothing is waiting; <see cref="TcpConnectionInfo.ReadCompleted"/> tells end of stream.</summary>
     /// <exception cref="ArgumentException">The handle is closed or was never assigned.</exception>
     public int ReadTcp(TcpHandle connection, Span<byte> buffer, Instant now)

@@ -14,6 +14,7 @@ public sealed partial class Netstack
     private TcpConnectionCore? _readyHead;
     private int _tcpConnectionCount;
     private ushort _nextListenPort;
+    private bool _tcpNoDelayDefault;
 
     /// <summary>
     /// Opens a connection to <paramref name="remoteEndPoint"/> and waits until it is established.
@@ -105,14 +106,18 @@ public sealed partial class Netstack
     /// <summary>TCP connections the runtime serves (connecting, open, or closing with data still to send).</summary>
     internal int TcpConnectionCount => Volatile.Read(ref _tcpConnectionCount);
 
-    private void InitializeTcp(InterfaceOptions options) => _tcpConnections = new TcpConnectionCore?[options.Tcp.ConnectionCapacity];
+    private void InitializeTcp(InterfaceOptions options)
+    {
+        _tcpConnections = new TcpConnectionCore?[options.Tcp.ConnectionCapacity];
+        _tcpNoDelayDefault = !options.Tcp.Nagle;
+    }
 
     private TcpConnection StartConnect(IpEndpoint remoteEndPoint)
     {
         if (remoteEndPoint.Port == 0 || remoteEndPoint.Address.IsUnspecified || remoteEndPoint.Address.IsMulticast)
             throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Cannot connect to {remoteEndPoint}: give a unicast address and a port other than 0.");
         ThrowIfDisposed();
-        var core = new TcpConnectionCore(this, _options.TcpSocketBufferLength)
+        var core = new TcpConnectionCore(this, _options.TcpSocketBufferLength, _tcpNoDelayDefault)
         {
             RemoteEndPoint = remoteEndPoint,
             Connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
@@ -240,7 +245,7 @@ public sealed partial class Netstack
         bool accepted = false;
         while (listener.WaitingCount < listener.Backlog && _interface.TryAcceptTcp(listener.Handle, out var handle))
         {
-            var core = new TcpConnectionCore(this, _options.TcpSocketBufferLength);
+            var core = new TcpConnectionCore(this, _options.TcpSocketBufferLength, _tcpNoDelayDefault);
             Register(core, handle);
             ServiceTcp(core, now);
             listener.OnAccepted(new TcpConnection(core));
@@ -291,6 +296,13 @@ public sealed partial class Netstack
         // Application to connection.
         if (core.Error == 0)
         {
+            // Before the bytes below: the setting must hold for the first write after it was made.
+            bool noDelay = core.NoDelay;
+            if (noDelay != core.NoDelayApplied)
+            {
+                _interface.SetTcpNoDelay(handle, noDelay, now);
+                core.NoDelayApplied = noDelay;
+            }
             var send = core.Send;
             int room = info.WritableBytes;
             bool held = false;

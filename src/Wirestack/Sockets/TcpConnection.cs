@@ -55,6 +55,23 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
 
     internal TcpConnectionCore Core { get; }
 
+    /// <summary>
+    /// Whether short writes go out at once instead of waiting, under Nagle's rule, for the data in flight to be
+    /// acknowledged (TCP_NODELAY, as <see cref="System.Net.Sockets.Socket.NoDelay"/>). Request-response protocols want
+    /// it on: a peer that delays its ACKs (40 ms on Linux) otherwise holds the tail of a response that far. Starts as
+    /// false unless <see cref="Tcp.TcpOptions.Nagle"/> is off; a change applies to the bytes written after it.
+    /// </summary>
+    public bool NoDelay
+    {
+        get => Core.NoDelay;
+        set
+        {
+            if (Core.NoDelay == value) return;
+            Core.NoDelay = value;
+            if (!Core.Released) Core.Stack.EnqueueReady(Core);
+        }
+    }
+
     /// <summary>Reads what has arrived into <paramref name="buffer"/>, waiting until something has; 0 at the end of the stream.</summary>
     /// <param name="buffer">Where the bytes go.</param>
     /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>; no byte is lost.</param>

@@ -18,11 +18,14 @@ internal sealed class TcpConnectionCore : IDoorbell
 {
     private int _error;
     private int _flags;
+    private int _noDelay;
     private TaskCompletionSource? _receiveEndWatcher;
 
-    public TcpConnectionCore(Netstack stack, int ringLength)
+    public TcpConnectionCore(Netstack stack, int ringLength, bool noDelay)
     {
         Stack = stack;
+        _noDelay = noDelay ? 1 : 0;
+        NoDelayApplied = noDelay;
         Receive = new SpscByteRing(ringLength, dataDoorbell: null, spaceDoorbell: this);
         Send = new SpscByteRing(ringLength, dataDoorbell: this, spaceDoorbell: null);
     }
@@ -60,6 +63,18 @@ internal sealed class TcpConnectionCore : IDoorbell
     public bool Registered { get; set; }
 
     public bool WriteShutDone { get; set; }
+
+    /// <summary>The Nagle setting the connection has now; the stack thread compares it with <see cref="NoDelay"/>.</summary>
+    public bool NoDelayApplied { get; set; }
+
+    // ---- set by the application, applied by the stack thread ----
+
+    /// <summary>Whether the application asked for Nagle's rule off (TCP_NODELAY).</summary>
+    public bool NoDelay
+    {
+        get => Volatile.Read(ref _noDelay) != 0;
+        set => Volatile.Write(ref _noDelay, value ? 1 : 0);
+    }
 
     // ---- flags both sides read ----
 

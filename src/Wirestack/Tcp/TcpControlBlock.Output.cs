@@ -109,7 +109,7 @@ internal sealed partial class TcpControlBlock
                 // goes only when it is all there is and nothing is outstanding (or Nagle is off), or it fills half
                 // the largest window the peer offered.
                 bool allPending = length == pending;
-                bool canSend = (allPending && (inFlight == 0 || !_options.Nagle)) || length >= _maxSndWnd / 2;
+                bool canSend = (allPending && (inFlight == 0 || NoDelay)) || length >= _maxSndWnd / 2;
                 if (!canSend)
                 {
                     if (inFlight == 0 && _retransmitAt == Instant.MaxValue) StartPersistTimer(now);

@@ -109,6 +109,12 @@ internal sealed partial class TcpControlBlock
     /// <summary>True once counted into its listener's accept queue.</summary>
     public bool Queued { get; set; }
 
+    /// <summary>
+    /// Whether short segments go out without waiting for outstanding data to be acknowledged (Nagle off, as
+    /// TCP_NODELAY); starts as <see cref="TcpOptions.Nagle"/> says. Set it with <see cref="SetNoDelay"/>.
+    /// </summary>
+    public bool NoDelay { get; private set; }
+
     public TcpConnectionKey Key => _key;
     public TcpState State => _state;
     public TcpError Error => _error;
@@ -158,6 +164,7 @@ internal sealed partial class TcpControlBlock
         _finQueued = false;
         _receiveClosed = false;
         _outputHeld = false;
+        NoDelay = !_options.Nagle;
         _irs = _rcvNxt = _rcvAdvertisedEdge = _lastAckSent = default;
         _remoteFinSeen = _remoteFinProcessed = false;
         _remoteFinSeq = default;
@@ -250,6 +257,17 @@ internal sealed partial class TcpControlBlock
 
     /// <summary>Appends data to the send ring and sends what the windows allow; returns the bytes accepted.</summary>
     public int Write(ReadOnlySpan<byte> data, Instant now) => Write(data, more: false, now);
+
+    /// <summary>
+    /// Turns Nagle's rule off (<paramref name="noDelay"/> true) or on for this connection; turning it off sends what
+    /// it was holding back, as setting TCP_NODELAY does.
+    /// </summary>
+    public void SetNoDelay(bool noDelay, Instant now)
+    {
+        if (NoDelay == noDelay) return;
+        NoDelay = noDelay;
+        if (noDelay && !_outputHeld && IsSynchronized) Output(now);
+    }
 
     /// <summary>
     /// Appends data; with <paramref name="more"/> the caller has more to append at once (the second part of a

@@ -164,6 +164,25 @@ public sealed class TcpConnectionTests
     }
 
     [Fact]
+    public void NoDelaySendsASecondShortWriteAtOnceAndReleasesWhatNagleHeld()
+    {
+        using var peer = new RawTcpPeer();
+        var (connection, _, _) = peer.Establish();
+        peer.B.SetTcpNoDelay(connection, true, peer.Now);
+        peer.B.WriteTcp(connection, "first"u8, peer.Now);
+        peer.B.WriteTcp(connection, "second"u8, peer.Now);
+        var sent = peer.Receive().FindAll(s => s.Payload.Length > 0);
+        Assert.Equal(2, sent.Count);
+        Assert.Equal("second"u8.ToArray(), sent[1].Payload);
+        // Back on, Nagle holds the next short write behind the unacknowledged ones; off again, it goes without an ACK.
+        peer.B.SetTcpNoDelay(connection, false, peer.Now);
+        peer.B.WriteTcp(connection, "third"u8, peer.Now);
+        Assert.DoesNotContain(peer.Receive(), s => s.Payload.Length > 0);
+        peer.B.SetTcpNoDelay(connection, true, peer.Now);
+        Assert.Contains(peer.Receive(), s => s.Payload.AsSpan().SequenceEqual("third"u8));
+    }
+
+    [Fact]
     public void AWriteWithMoreWaitsForTheRestAndBothLeaveAsOneSegment()
     {
         using var peer = new RawTcpPeer();
