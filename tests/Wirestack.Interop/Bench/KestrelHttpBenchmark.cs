@@ -14,7 +14,7 @@ namespace Wirestack.Interop.Bench;
 /// Wirestack and over kernel sockets, in one run, printed as a table with ratios against the kernel on the same kind of
 /// link: small keep-alive responses (requests/s, p50, p99) and 1 MiB responses (throughput). Links: TAP with its
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
-/// offloads (TSO, GSO, GRO); TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
+/// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
 /// kernel sockets over a veth without offloads. Each load runs for a second first, unmeasured, so that every path is
 /// measured with the app's code compiled at its final tier (the first path would otherwise pay for the JIT).
 /// The full run is opt-in, because it takes a while and its figures are only meaningful on a quiet machine
@@ -43,6 +43,7 @@ public class KestrelHttpBenchmark
         var rows = new List<Row>();
         foreach (var (kind, path, baseline) in ((LinkKind, string, string)[])[
             (LinkKind.TapOffloads, "Wirestack, TAP with offloads", KernelOffloads),
+            (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads),
             (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain),
             (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain)])
         {
