@@ -36,29 +36,16 @@ internal static class KernelLoopbackSetup
         }) { IsBackground = true, Name = "kernel setup server" };
         server.Start();
         double rate = 0;
-        long cycles = 0, countFrom = -1, startedAt = 0;
-        long begin = Stopwatch.GetTimestamp();
+        var meter = new CycleRate(warmup, measure);
         var one = new byte[1];
-        while (failure is null)
+        while (failure is null && !meter.Done(out rate))
         {
-            long t = Stopwatch.GetTimestamp();
-            if (countFrom < 0 && Stopwatch.GetElapsedTime(begin) >= warmup)
-            {
-                countFrom = cycles;
-                startedAt = t;
-            }
-            else if (countFrom >= 0 && Stopwatch.GetElapsedTime(startedAt) >= measure)
-            {
-                rate = (cycles - countFrom) / Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
-                break;
-            }
             using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
             {
                 client.ReceiveTimeout = 5000;
                 client.Connect(endpoint);
                 if (client.Receive(one) != 0) throw new InvalidOperationException("the kernel server sent data; it should only close");
             }
-            cycles++;
         }
         Volatile.Write(ref stop, true);
         server.Join();

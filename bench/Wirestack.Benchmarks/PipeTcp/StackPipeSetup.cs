@@ -62,25 +62,9 @@ internal static class StackPipeSetup
         double rate = 0;
         try
         {
-            long cycles = 0, countFrom = -1, startedAt = 0;
-            long begin = Stopwatch.GetTimestamp();
+            var meter = new CycleRate(warmup, measure);
             var remote = new IpEndpoint(AddressB, Port);
-            while (!stop.Value)
-            {
-                long t = Stopwatch.GetTimestamp();
-                if (countFrom < 0 && Stopwatch.GetElapsedTime(begin) >= warmup)
-                {
-                    countFrom = cycles;
-                    startedAt = t;
-                }
-                else if (countFrom >= 0 && Stopwatch.GetElapsedTime(startedAt) >= measure)
-                {
-                    rate = (cycles - countFrom) / Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
-                    break;
-                }
-                Cycle(a, remote, time);
-                cycles++;
-            }
+            while (!stop.Value && !meter.Done(out rate)) Cycle(a, remote, time);
         }
         catch (Exception e)
         {
