@@ -276,7 +276,10 @@ internal sealed partial class TcpControlBlock
             var blocks = segment.SackBlocks.AsSpan();
             // RFC 2883 section 4: a first block below the cumulative ACK, or inside the second, reports a duplicate.
             if (blocks.Length > 0 && (blocks[0].Right <= ack || (blocks.Length > 1 && blocks[0].Left >= blocks[1].Left && blocks[0].Right <= blocks[1].Right)))
+            {
                 _stack.Counters.DuplicateSacksReceivedField++;
+                OnDuplicateReported(blocks[0].Left, blocks[0].Right, now);
+            }
             _scoreboard!.Update(ack, blocks, _sndMax);
         }
 

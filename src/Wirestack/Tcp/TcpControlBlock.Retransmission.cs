@@ -43,6 +43,15 @@ internal sealed partial class TcpControlBlock
     private TcpSeqNumber _lostCheckMark;
     private Instant _lostCheckAt;
 
+    // Undoing a spurious fast retransmit (RFC 2883 section 6, RFC 3708): the SACK recovery episode's retransmitted bytes,
+    // and those of them the peer reported back as duplicates. When all came back, the original segments had only been
+    // reordered, and the window reduction is undone (RFC 9438 section 4.9). A timeout disarms it.
+    private bool _undoArmed;
+    private TcpSeqNumber _undoStart;
+    private TcpSeqNumber _undoEnd;
+    private long _undoRetransmitted;
+    private long _undoReported;
+
     private int SendCongestionWindow => _inRecovery ? _recoveryWindow : _congestion!.CongestionWindow;
 
     private void ResetRetransmission(Instant now)
@@ -64,6 +73,7 @@ internal sealed partial class TcpControlBlock
         _scoreboard ??= new SackScoreboard(Math.Max(_options.MaxOutOfOrderRanges, TcpSackBlocks.MaxCount));
         _scoreboard.Reset(_iss);
         _highRxt = _rescueRxt = _iss;
+        _undoArmed = false;
     }
 
     private void StartRetransmitTimer(Instant now)
@@ -156,7 +166,8 @@ internal sealed partial class TcpControlBlock
             {
                 // Full acknowledgment: recovery is over (RFC 6582 section 3.2 step 3, RFC 6675 section 5).
                 _inRecovery = false;
-                _congestion!.OnRecoveryExit(now);
+                if (RecoveryWasSpurious) UndoRecovery(now);
+                else _congestion!.OnRecoveryExit(now);
             }
             else if (!_sackPermitted)
             {
@@ -229,6 +240,11 @@ internal sealed partial class TcpControlBlock
         _inRecovery = true;
         _recover = _sndMax;
         _highRxt = _sndUna;
+        _undoArmed = true;
+        _undoStart = _sndUna;
+        _undoEnd = _sndMax;
+        _undoRetransmitted = 0;
+        _undoReported = 0;
         // Step 4.3: the first lost segment goes at once, whatever the pipe; HighRxt and RescueRxt end where it ends.
         if (_scoreboard.TryNextSegment(_sndUna, _sndMax, _highRxt, mss, out var start, out int length)
             && SendRetransmission(start, length, now))
@@ -308,7 +324,27 @@ internal sealed partial class TcpControlBlock
         int payload = Math.Max(Math.Min(length, dataEnd - start), 0);
         bool fin = _finQueued && start + length > dataEnd && _sndMax > dataEnd;
         if (payload == 0 && !fin) return false;
-        return SendSegment(start, payload, fin, now);
+        if (!SendSegment(start, payload, fin, now)) return false;
+        if (_undoArmed) _undoRetransmitted += _lastSegmentEnd - start;
+        return true;
+    }
+
+    private bool RecoveryWasSpurious => _undoArmed && _undoRetransmitted > 0 && _undoReported >= _undoRetransmitted;
+
+    // A D-SACK block from the peer: bytes it received twice. Within the recovery episode's range they are our
+    // retransmissions coming back; once they all have, the fast retransmit was spurious.
+    private void OnDuplicateReported(TcpSeqNumber left, TcpSeqNumber right, Instant now)
+    {
+        if (!_undoArmed || left < _undoStart || right > _undoEnd || right <= left) return;
+        _undoReported += right - left;
+        if (!_inRecovery && RecoveryWasSpurious) UndoRecovery(now);
+    }
+
+    private void UndoRecovery(Instant now)
+    {
+        _undoArmed = false;
+        _stack.Counters.SpuriousFastRetransmitsUndoneField++;
+        _congestion!.OnSpuriousFastRetransmit(now);
     }
 
     // The retransmission (or persist) timer expired.
@@ -345,6 +381,7 @@ internal sealed partial class TcpControlBlock
         // scoreboard is kept (RFC 6675 section 5.1): the resend skips what the peer reported holding.
         _congestion!.OnRetransmitTimeout(_sndMax - _sndUna, now);
         _inRecovery = false;
+        _undoArmed = false;
         _recover = _sndMax;
         _duplicateAcks = 0;
         _highRxt = _sndUna;

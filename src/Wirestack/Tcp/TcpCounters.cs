@@ -29,6 +29,7 @@ public sealed class TcpCounters
     internal long DuplicateSacksSentField;
     internal long DuplicateSacksReceivedField;
     internal long TransmitRingFullWaitsField;
+    internal long SpuriousFastRetransmitsUndoneField;
 
     /// <summary>Segments delivered to TCP with a valid checksum.</summary>
     public long SegmentsReceived => Volatile.Read(ref SegmentsReceivedField);
@@ -98,4 +99,7 @@ public sealed class TcpCounters
 
     /// <summary>Segments (or ACKs) that found the device's transmit ring full and waited in the send ring to be tried again, instead of being lost.</summary>
     public long TransmitRingFullWaits => Volatile.Read(ref TransmitRingFullWaitsField);
+
+    /// <summary>Fast retransmits found spurious (every retransmission came back as a D-SACK: the segments had been reordered, not lost) whose window reduction was undone.</summary>
+    public long SpuriousFastRetransmitsUndone => Volatile.Read(ref SpuriousFastRetransmitsUndoneField);
 }

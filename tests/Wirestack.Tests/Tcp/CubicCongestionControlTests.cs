@@ -160,6 +160,40 @@ public class CubicCongestionControlTests
         Assert.Equal(0, bytes);
     }
 
+    [Fact]
+    public void ASpuriousFastRetransmitIsUndoneToTheStateBeforeIt()
+    {
+        // RFC 9438 section 4.9: cwnd, ssthresh, W_max, K and the epoch go back to what they were before the event.
+        var cc = AfterLossAt(100, out var now);
+        var rtt = TimeSpan.FromMilliseconds(10);
+        Run(cc, ref now, rtt, TimeSpan.FromSeconds(2), _ => { });
+        int cwnd = cc.CongestionWindow, ssthresh = cc.SlowStartThreshold;
+        double wMax = cc.MaxWindowSegments, k = cc.K;
+        cc.OnFastRetransmit(cwnd, now);
+        Assert.True(cc.CongestionWindow < cwnd);
+        cc.OnSpuriousFastRetransmit(now);
+        Assert.Equal(cwnd, cc.CongestionWindow);
+        Assert.Equal(ssthresh, cc.SlowStartThreshold);
+        Assert.Equal(wMax, cc.MaxWindowSegments);
+        Assert.Equal(k, cc.K);
+        // Once only.
+        cc.OnFastRetransmit(cwnd, now);
+        cc.OnSpuriousFastRetransmit(now);
+        cc.OnSpuriousFastRetransmit(now);
+        Assert.Equal(cwnd, cc.CongestionWindow);
+    }
+
+    [Fact]
+    public void NothingIsUndoneAfterATimeout()
+    {
+        var cc = AfterLossAt(100, out var now);
+        int cwnd = cc.CongestionWindow;
+        cc.OnFastRetransmit(cwnd, now);
+        cc.OnRetransmitTimeout(cwnd, now);
+        cc.OnSpuriousFastRetransmit(now);
+        Assert.Equal(Mss, cc.CongestionWindow);
+    }
+
     // A controller that has just seen a loss with a window of `segments` segments in flight (W_max = segments).
     private static CubicCongestionControl AfterLossAt(int segments, out Instant now)
     {

@@ -21,6 +21,23 @@ public class NewRenoCongestionControlTests
     }
 
     [Fact]
+    public void ASpuriousFastRetransmitIsUndoneOnceAndNotAfterATimeout()
+    {
+        var cc = new NewRenoCongestionControl(Mss);
+        for (int i = 0; i < 40; i++) cc.OnAck(Mss, cc.CongestionWindow, Rtt, Instant.Zero);
+        int cwnd = cc.CongestionWindow, ssthresh = cc.SlowStartThreshold;
+        cc.OnFastRetransmit(cwnd, Instant.Zero);
+        Assert.Equal(cwnd / 2, cc.CongestionWindow);
+        cc.OnSpuriousFastRetransmit(Instant.Zero);
+        Assert.Equal(cwnd, cc.CongestionWindow);
+        Assert.Equal(ssthresh, cc.SlowStartThreshold);
+        cc.OnFastRetransmit(cwnd, Instant.Zero);
+        cc.OnRetransmitTimeout(cwnd, Instant.Zero);
+        cc.OnSpuriousFastRetransmit(Instant.Zero);
+        Assert.Equal(Mss, cc.CongestionWindow);
+    }
+
+    [Fact]
     public void SlowStartCountsBytesUpToTwoSegmentsPerAck()
     {
         var cc = new NewRenoCongestionControl(Mss);

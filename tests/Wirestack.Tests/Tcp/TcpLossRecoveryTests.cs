@@ -42,6 +42,26 @@ public sealed class TcpLossRecoveryTests
         Assert.True(result.Fast > 0, $"no fast retransmit: {result}");
     }
 
+    [Fact]
+    public void FastRetransmitsThatReorderingCausedAreUndoneByDuplicateSacks()
+    {
+        // Nothing is lost, only reordered: every fast retransmit is spurious, the receiver reports each retransmission
+        // back as a D-SACK (RFC 2883), and the sender undoes the window reduction (RFC 9438 section 4.9).
+        using var sim = new TcpSimulation(3, new FaultInjectorOptions { ReorderProbability = 0.05, ReorderDistance = 4, ReorderTimeout = TimeSpan.FromMilliseconds(2) });
+        var (a, b) = sim.Connect();
+        var transfer = new TcpTransfer(sim.A, a, sim.B, b, 4 << 20, 3);
+        Assert.True(sim.RunUntil(() => transfer.Pump(sim.Now), TimeSpan.FromMinutes(10)), sim.Describe("transfer"));
+        var (sent, received) = transfer.Hashes();
+        Assert.Equal(sent, received);
+        var c = sim.A.TcpCounters;
+        TestContext.Current.TestOutputHelper?.WriteLine($"fast {c.FastRetransmits}, D-SACKs received {c.DuplicateSacksReceived}, undone {c.SpuriousFastRetransmitsUndone}, sent by B {sim.B.TcpCounters.DuplicateSacksSent}");
+        Assert.True(c.FastRetransmits > 0, "reordering drew no fast retransmit: the test did not test");
+        Assert.True(sim.B.TcpCounters.DuplicateSacksSent > 0);
+        Assert.True(c.SpuriousFastRetransmitsUndone > 0, $"{c.FastRetransmits} spurious fast retransmits, none undone");
+        Assert.True(c.SpuriousFastRetransmitsUndone <= c.FastRetransmits);
+        Assert.Equal(0, c.RetransmissionTimeouts);
+    }
+
     private static Result Run(int seed, bool sack, bool bothWays = false)
     {
         using var sim = new TcpSimulation(seed, new FaultInjectorOptions { DropProbability = 0.05 },

@@ -41,6 +41,10 @@ public sealed class CubicCongestionControl : ICongestionControl, IRttSampleSink
     private double _wEst;       // segments
     private Instant _lastAck;
     private HyStartPlusPlus _hystart;
+    private UndoState _undo;    // the state before the last fast retransmit (RFC 9438 section 4.9)
+    private bool _undoValid;
+
+    private record struct UndoState(double Cwnd, int Ssthresh, double WMax, double CwndPrior, bool InEpoch, Instant EpochStart, double K, double WEst);
 
     /// <summary>A controller initialized for <paramref name="mss"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mss"/> is not positive.</exception>
@@ -85,6 +89,7 @@ public sealed class CubicCongestionControl : ICongestionControl, IRttSampleSink
         _wEst = 0;
         _lastAck = now;
         _hystart.Reset();
+        _undoValid = false;
     }
 
     /// <inheritdoc />
@@ -165,8 +170,26 @@ public sealed class CubicCongestionControl : ICongestionControl, IRttSampleSink
     /// <inheritdoc />
     public void OnFastRetransmit(int bytesInFlight, Instant now)
     {
+        _undo = new UndoState(_cwnd, _ssthresh, _wMax, _cwndPrior, _inEpoch, _epochStart, _k, _wEst);
+        _undoValid = true;
         Reduce(bytesInFlight);
         _cwnd = _ssthresh;
+    }
+
+    /// <inheritdoc />
+    public void OnSpuriousFastRetransmit(Instant now)
+    {
+        // RFC 9438 section 4.9: back to the state before the congestion event, the epoch included.
+        if (!_undoValid) return;
+        _undoValid = false;
+        _cwnd = Math.Max(_cwnd, _undo.Cwnd);
+        _ssthresh = _undo.Ssthresh;
+        _wMax = _undo.WMax;
+        _cwndPrior = _undo.CwndPrior;
+        _inEpoch = _undo.InEpoch;
+        _epochStart = _undo.EpochStart;
+        _k = _undo.K;
+        _wEst = _undo.WEst;
     }
 
     /// <inheritdoc />
@@ -182,6 +205,7 @@ public sealed class CubicCongestionControl : ICongestionControl, IRttSampleSink
         if (!_timedOut) Reduce(bytesInFlight);
         _timedOut = true;
         _afterTimeout = true;
+        _undoValid = false;
         _cwnd = _mss;
     }
 

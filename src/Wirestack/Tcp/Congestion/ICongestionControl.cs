@@ -48,6 +48,13 @@ public interface ICongestionControl
     /// <param name="now">The current time.</param>
     void OnFastRetransmit(int bytesInFlight, Instant now);
 
+    /// <summary>
+    /// The last fast retransmit was spurious (every retransmission of the episode came back as a duplicate, RFC 2883 /
+    /// RFC 3708): restores the window and state as they were before <see cref="OnFastRetransmit"/> (RFC 9438 section 4.9).
+    /// Call it instead of <see cref="OnRecoveryExit"/> when recovery ends so, or after it. Does nothing after a
+    /// retransmission timeout or a second call.
+    /// </summary>
+    void OnSpuriousFastRetransmit(Instant now);
     /// <summary>A full ACK ended loss recovery (for NewReno cwnd = ssthresh).</summary>
     void OnRecoveryExit(Instant now);
 

@@ -19,6 +19,9 @@ public sealed class NewRenoCongestionControl : ICongestionControl, IRttSampleSin
     private int _ssthresh;
     private int _bytesAcked; // acknowledged bytes not yet turned into growth in congestion avoidance
     private bool _timedOut;  // a timeout since the last new ACK: a repeated one keeps ssthresh (RFC 5681 section 7)
+    private int _undoCwnd;   // the window and threshold before the last fast retransmit, for its undoing
+    private int _undoSsthresh;
+    private bool _undoValid;
 
     /// <summary>A controller initialized for <paramref name="mss"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mss"/> is not positive.</exception>
@@ -42,6 +45,7 @@ public sealed class NewRenoCongestionControl : ICongestionControl, IRttSampleSin
     /// <inheritdoc />
     public void Initialize(int mss, Instant now)
     {
+        _undoValid = false;
         _cwnd = CongestionControl.InitialWindow(mss);
         _mss = mss;
         _ssthresh = int.MaxValue;
@@ -79,8 +83,21 @@ public sealed class NewRenoCongestionControl : ICongestionControl, IRttSampleSin
     /// <inheritdoc />
     public void OnFastRetransmit(int bytesInFlight, Instant now)
     {
+        _undoCwnd = _cwnd;
+        _undoSsthresh = _ssthresh;
+        _undoValid = true;
         _ssthresh = HalfFlight(bytesInFlight, _mss);
         _cwnd = _ssthresh;
+        _bytesAcked = 0;
+    }
+
+    /// <inheritdoc />
+    public void OnSpuriousFastRetransmit(Instant now)
+    {
+        if (!_undoValid) return;
+        _undoValid = false;
+        _cwnd = Math.Max(_cwnd, _undoCwnd);
+        _ssthresh = _undoSsthresh;
         _bytesAcked = 0;
     }
 
@@ -96,6 +113,7 @@ public sealed class NewRenoCongestionControl : ICongestionControl, IRttSampleSin
     {
         if (!_timedOut) _ssthresh = HalfFlight(bytesInFlight, _mss);
         _timedOut = true;
+        _undoValid = false;
         _cwnd = _mss;
         _bytesAcked = 0;
     }
