@@ -60,8 +60,9 @@ public sealed class TcpScaleTests
         output?.WriteLine($"{Connections} connections: {perEnd:F0} bytes per idle connection end (rings {2 * RingLength}), " +
             $"{fixedPerSlot:F0} bytes per slot preallocated (control block, heap and table entries); " +
             $"total {(after - beforeStacks) / (1 << 20)} MiB for {2 * Connections} ends");
-        // An idle end costs its two rings plus the scoreboard, out-of-order ranges and table entry: under 1 KiB more.
-        Assert.InRange(perEnd, 2 * RingLength, 2 * RingLength + 1024);
+        // An idle end costs its two rings plus the scoreboard, out-of-order ranges, congestion controller (with the
+        // state kept to undo a spurious fast retransmit) and table entry: about 1 KiB more (1044 B on 2026-12-02).
+        Assert.InRange(perEnd, 2 * RingLength, 2 * RingLength + 1280);
         Assert.True(fixedPerSlot < 1536, $"{fixedPerSlot:F0} bytes per unused slot");
 
         // A poll at a time when no deadline has come: the heap holds all 100 000, and the poll takes none of them off.
