@@ -5,9 +5,9 @@ using Wirestack.Wire;
 
 namespace Wirestack.Iface;
 
-// TCP on the interface: delivery from IPv4 and IPv6 (checksum verified, demultiplexed by the stack), segments
-// written straight into transmit slots with their payload copied once from the send ring and summed in the same
-// pass, and the application's API.
+// TCP on the interface: delivery from IPv4 and IPv6 (demultiplexed by the stack, which verifies the checksum as it
+// copies the payload into the receive ring), segments written straight into transmit slots with their payload copied
+// once from the send ring and summed in the same pass, and the application's API.
 public sealed partial class Interface : ITcpSegmentSender
 {
     // Set by TryGetTcpTransmitSlot when the ring had no room for the segment being sent.
@@ -237,19 +237,23 @@ public sealed partial class Interface : ITcpSegmentSender
             return;
         }
         uint pseudoHeader = InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, payload.Length);
-        error = TcpRepr.Parse(packet, pseudoHeader, out var segment, verifyChecksum: !_transportChecksumTrusted);
+        // Only the header is summed here; the stack sums the payload as it copies it into the receive ring (or in
+        // place, when it is not stored) and drops the segment before acting on it if the total is wrong.
+        var checksum = _transportChecksumTrusted ? default : new PendingChecksum(InternetChecksum.Sum(packet.Header, pseudoHeader));
+        error = TcpRepr.Parse(packet, pseudoHeader, out var segment, verifyChecksum: false);
         if (error != WireError.None)
         {
-            if (error == WireError.BadChecksum) Counters.Drop(InterfaceDropReason.TcpBadChecksum);
+            // A corrupted option is a bad checksum first.
+            if (!checksum.Verify(packet.Payload)) Counters.Drop(InterfaceDropReason.TcpBadChecksum);
             else Counters.DropMalformed(error);
             return;
         }
         if (segment.SourcePort == 0 || segment.DestinationPort == 0)
         {
-            Counters.Drop(InterfaceDropReason.TcpBadAddress);
+            Counters.Drop(checksum.Verify(packet.Payload) ? InterfaceDropReason.TcpBadAddress : InterfaceDropReason.TcpBadChecksum);
             return;
         }
-        if (!_tcp.OnSegment(destination, source, segment, packet.Payload, now)) Counters.Drop(InterfaceDropReason.NoSocket);
+        if (!_tcp.OnSegment(destination, source, segment, packet.Payload, checksum, now)) Counters.Drop(InterfaceDropReason.NoSocket);
     }
 
     private void RunTcpTimers(Instant now)

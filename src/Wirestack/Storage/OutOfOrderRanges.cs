@@ -107,6 +107,14 @@ public sealed class OutOfOrderRanges
         return false;
     }
 
+    /// <summary>True when a range held shares at least one byte with [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public bool Overlaps(long start, long end)
+    {
+        for (int i = 0; i < _count && _starts[i] < end; i++)
+            if (_ends[i] > start) return true;
+        return false;
+    }
+
     /// <summary>
     /// Writes up to <paramref name="destination"/>.Length ranges into it, the most recently changed first, and
     /// returns how many.

@@ -6,8 +6,11 @@ namespace Wirestack.Tcp;
 // The arrival of a segment: RFC 9293 section 3.10.7 in its order, with RFC 5961's defences and RFC 7323's PAWS.
 internal sealed partial class TcpControlBlock
 {
-    /// <summary>Processes one segment for this connection (the stack has checked its checksum and demultiplexed it).</summary>
-    public void OnSegment(in TcpRepr segment, ReadOnlySpan<byte> payload, Instant now)
+    /// <summary>
+    /// Processes one segment for this connection (the stack has checked its checksum and demultiplexed it). With
+    /// <paramref name="payloadStaged"/>, <see cref="VerifyChecksum"/> already copied the payload into the receive ring.
+    /// </summary>
+    public void OnSegment(in TcpRepr segment, ReadOnlySpan<byte> payload, bool payloadStaged, Instant now)
     {
         _idleSince = now;
         _keepAliveProbesSent = 0;
@@ -147,7 +150,7 @@ internal sealed partial class TcpControlBlock
                 Abort(now, TcpError.Aborted);
                 return;
             }
-            if (!payload.IsEmpty) ReceiveData(seq, payload, now);
+            if (!payload.IsEmpty) ReceiveData(seq, payload, payloadStaged, now);
             if ((flags & TcpFlags.Fin) != 0)
             {
                 var finSeq = seq + payload.Length;
@@ -333,12 +336,12 @@ internal sealed partial class TcpControlBlock
         return true;
     }
 
-    private void ReceiveData(TcpSeqNumber seq, ReadOnlySpan<byte> payload, Instant now)
+    private void ReceiveData(TcpSeqNumber seq, ReadOnlySpan<byte> payload, bool staged, Instant now)
     {
         int offset = seq - _rcvNxt;
         if (offset < 0) ReportDuplicate(seq, _rcvNxt);
         else if (_receive!.HoldsOutOfOrder(offset, payload.Length)) ReportDuplicate(seq, seq + payload.Length);
-        int advanced = _receive!.Write(offset, payload, out bool stored);
+        int advanced = _receive!.Write(offset, payload, staged, out bool stored);
         if (!stored) _stack.CountDrop(InterfaceDropReason.TcpOutOfOrderFull);
         if (advanced > 0) _rcvNxt += advanced;
         if (offset > 0 || _receive.OutOfOrder.Count > 0)

@@ -144,16 +144,24 @@ internal sealed class TcpStack
     }
 
     /// <summary>
-    /// Delivers a checked segment. Returns false when no connection or listener wants it (the caller counts it; a
-    /// reset has been sent unless it was one).
+    /// Delivers a parsed segment whose checksum is verified here, as <paramref name="checksum"/> says, before anything
+    /// acts on it (a bad one is dropped and counted). Returns false when no connection or listener wants it (the
+    /// caller counts it; a reset has been sent unless it was one).
     /// </summary>
-    public bool OnSegment(IpAddress local, IpAddress remote, in TcpRepr segment, ReadOnlySpan<byte> payload, Instant now)
+    public bool OnSegment(IpAddress local, IpAddress remote, in TcpRepr segment, ReadOnlySpan<byte> payload, in PendingChecksum checksum, Instant now)
     {
-        Counters.SegmentsReceivedField++;
         var key = new TcpConnectionKey(local, segment.DestinationPort, remote, segment.SourcePort);
         if (_connections.TryGetValue(key, out int index))
         {
             var tcb = _blocks[index];
+            // Before anything acts on the segment: its payload is summed as it is copied into the receive ring.
+            bool staged = false;
+            if (checksum.IsPending && !tcb.VerifyChecksum(segment, payload, checksum, out staged))
+            {
+                CountDrop(InterfaceDropReason.TcpBadChecksum);
+                return true;
+            }
+            Counters.SegmentsReceivedField++;
             if (tcb.State == TcpState.SynReceived && tcb.Listener >= 0 && _listeners[tcb.Listener].AcceptQueueFull
                 && (segment.Flags & (TcpFlags.Ack | TcpFlags.Rst | TcpFlags.Syn)) == TcpFlags.Ack)
             {
@@ -162,11 +170,17 @@ internal sealed class TcpStack
                 CountDrop(InterfaceDropReason.TcpListenQueueFull);
                 return true;
             }
-            tcb.OnSegment(segment, payload, now);
+            tcb.OnSegment(segment, payload, staged, now);
             Settle(tcb);
             NoteActivity(tcb);
             return true;
         }
+        if (!checksum.Verify(payload))
+        {
+            CountDrop(InterfaceDropReason.TcpBadChecksum);
+            return true;
+        }
+        Counters.SegmentsReceivedField++;
         var flags = segment.Flags;
         int listener = FindListener(local, segment.DestinationPort);
         if (listener >= 0 && (flags & (TcpFlags.Rst | TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Syn)
@@ -255,7 +269,7 @@ internal sealed class TcpStack
         _connections[key] = tcb.Index;
         listener.HalfOpen++;
         tcb.AcceptCookie(key, ack, mss, listenerIndex, now);
-        if (!payload.IsEmpty || (ack.Flags & TcpFlags.Fin) != 0) tcb.OnSegment(ack, payload, now);
+        if (!payload.IsEmpty || (ack.Flags & TcpFlags.Fin) != 0) tcb.OnSegment(ack, payload, payloadStaged: false, now);
         Settle(tcb);
         return true;
     }

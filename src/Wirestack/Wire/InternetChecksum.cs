@@ -28,9 +28,15 @@ public static class InternetChecksum
     /// <paramref name="data"/> starts <paramref name="bytesBefore"/> bytes into the checksummed
     /// region. An odd offset shifts every byte into the other half of its 16-bit word.
     /// </summary>
-    public static uint Continue(uint partial, ReadOnlySpan<byte> data, int bytesBefore)
+    public static uint Continue(uint partial, ReadOnlySpan<byte> data, int bytesBefore) => AddAt(partial, Sum(data), bytesBefore);
+
+    /// <summary>
+    /// Adds <paramref name="sum"/>, the partial sum of bytes that start <paramref name="bytesBefore"/> bytes into
+    /// the checksummed region (taken on its own, while copying them, say), to <paramref name="partial"/>. An odd
+    /// offset shifts every byte into the other half of its 16-bit word, so the sum is byte-swapped first.
+    /// </summary>
+    public static uint AddAt(uint partial, uint sum, int bytesBefore)
     {
-        uint sum = Sum(data);
         if ((bytesBefore & 1) != 0) sum = BinaryPrimitives.ReverseEndianness((ushort)sum);
         return Add(partial, sum);
     }

@@ -41,8 +41,11 @@ internal sealed class RawTcpPeer : IDisposable
 
     public void Advance(TimeSpan by) => Now += by;
 
-    /// <summary>Sends one segment from the peer to B and lets B handle it.</summary>
-    public void Send(TcpRepr segment, ReadOnlySpan<byte> payload = default, ushort destinationPort = 80, ushort window = 65535)
+    /// <summary>
+    /// Sends one segment from the peer to B and lets B handle it. With <paramref name="corruptPayloadByte"/>, that
+    /// payload byte has a bit flipped after the checksum is filled (the header stays intact).
+    /// </summary>
+    public void Send(TcpRepr segment, ReadOnlySpan<byte> payload = default, ushort destinationPort = 80, ushort window = 65535, int corruptPayloadByte = -1)
     {
         segment.SourcePort = segment.SourcePort == 0 ? Port : segment.SourcePort;
         segment.DestinationPort = segment.DestinationPort == 0 ? destinationPort : segment.DestinationPort;
@@ -53,6 +56,7 @@ internal sealed class RawTcpPeer : IDisposable
         new EthernetRepr { Destination = MacB, Source = Mac, EtherType = EtherType.Ipv4 }.Emit(frame);
         ip.Emit(frame.AsSpan(14));
         segment.Emit(frame.AsSpan(14 + ip.HeaderLength), payload, ip.PseudoHeaderSum());
+        if (corruptPayloadByte >= 0) frame[14 + ip.HeaderLength + segment.HeaderLength + corruptPayloadByte] ^= 0x10;
         Assert.True(_raw.TryGetTransmitSlot(out var slot));
         frame.CopyTo(slot);
         _raw.CommitTransmit(frame.Length);
