@@ -45,7 +45,11 @@ internal sealed class PollLoop : IDisposable
             {
                 var now = Instant.Now(TimeProvider.System);
                 var deadline = _step?.Invoke(now) ?? Instant.MaxValue;
+                long received = _iface.Counters.ReceivedFrames;
                 deadline = Instant.Min(deadline, _iface.Poll(now));
+                // What just arrived may be for the step (data to read, a window to reopen by reading): let it run
+                // before sleeping, as an application woken by the stack would, or a zero window waits out MaxSleep.
+                if (_iface.Counters.ReceivedFrames != received) continue;
                 var after = Instant.Now(TimeProvider.System);
                 // Clamp before subtracting: MaxValue minus now does not fit a TimeSpan.
                 deadline = Instant.Min(deadline, after + MaxSleep);
