@@ -22,11 +22,7 @@ public sealed class TcpConnectionNoDelayTests
     public async Task ASecondShortWriteWaitsForTheDelayedAckOnlyWithNagle(bool noDelay)
     {
         var clock = new ManualTimeProvider();
-        await using var bed = Create(manual: true, b => b.WithTimeProvider(clock).ConfigureInterface(o => o with
-        {
-            AnnounceAddresses = false,
-            Tcp = o.Tcp with { QuickAckSegments = 0, DelayedAckTimeout = DelayedAck },
-        }));
+        await using var bed = DelayedAckBed(clock);
         var (listener, client, server) = await ConnectAsync(bed, clock);
         using var _ = listener;
         Assert.False(client.NoDelay); // TcpOptions.Nagle is on by default
@@ -58,11 +54,7 @@ public sealed class TcpConnectionNoDelayTests
     public async Task TurningNoDelayOnSendsTheSegmentNagleHeld()
     {
         var clock = new ManualTimeProvider();
-        await using var bed = Create(manual: true, b => b.WithTimeProvider(clock).ConfigureInterface(o => o with
-        {
-            AnnounceAddresses = false,
-            Tcp = o.Tcp with { QuickAckSegments = 0, DelayedAckTimeout = DelayedAck },
-        }));
+        await using var bed = DelayedAckBed(clock);
         var (listener, client, server) = await ConnectAsync(bed, clock);
         using var _ = listener;
         var buffer = new byte[64];
@@ -77,6 +69,14 @@ public sealed class TcpConnectionNoDelayTests
         bed.Pump(Instant.Now(clock));
         Assert.Equal("second", Text(buffer, server.Read(buffer, TimeSpan.Zero)));
     }
+
+    // Two manually polled stacks whose ACKs wait the full delay (no quick ACKs), on a clock the test moves.
+    private static NetstackTestBed DelayedAckBed(ManualTimeProvider clock) =>
+        Create(manual: true, b => b.WithTimeProvider(clock).ConfigureInterface(o => o with
+        {
+            AnnounceAddresses = false,
+            Tcp = o.Tcp with { QuickAckSegments = 0, DelayedAckTimeout = DelayedAck },
+        }));
 
     private static async Task<(TcpListener Listener, TcpConnection Client, TcpConnection Server)> ConnectAsync(NetstackTestBed bed, ManualTimeProvider clock)
     {
