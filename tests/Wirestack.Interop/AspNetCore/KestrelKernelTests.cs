@@ -90,9 +90,10 @@ public class KestrelKernelTests
         Assert.Null(stack.Failure);
     }
 
-    internal static Netstack StackOn(KernelLink link) =>
+    internal static Netstack StackOn(KernelLink link, bool busyPolling = false) =>
         new NetstackBuilder()
             .UseDevice(link.Device, ownsDevice: false)
+            .UseBusyPolling(busyPolling)
             .WithMacAddress(OurMac)
             .AddAddress(new IpAddress(OurAddress), 24)
             .Build();

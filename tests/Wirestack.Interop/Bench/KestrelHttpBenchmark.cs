@@ -44,14 +44,15 @@ public class KestrelHttpBenchmark
         // The process's first path also pays for the JIT's later tiers of Kestrel's and the stack's code (a row measured
         // first ran 10-30 % slower than the same row measured later): in the full run it warms up as long as it runs.
         int warmup = full ? seconds : 1;
-        foreach (var (kind, path, baseline) in ((LinkKind, string, string)[])[
-            (LinkKind.TapOffloads, "Wirestack, TAP with offloads", KernelOffloads),
-            (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads),
-            (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain),
-            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain)])
+        foreach (var (kind, path, baseline, busy) in ((LinkKind, string, string, bool)[])[
+            (LinkKind.TapOffloads, "Wirestack, TAP with offloads", KernelOffloads, false),
+            (LinkKind.TapOffloads, "Wirestack, TAP with offloads, busy-polling stack thread", KernelOffloads, true),
+            (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads, false),
+            (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain, false),
+            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain, false)])
         {
             using var link = KernelLink.Create(kind, "wab");
-            await using var stack = KestrelKernelTests.StackOn(link);
+            await using var stack = KestrelKernelTests.StackOn(link, busy);
             await using var host = await DemoAppHost.StartAsync(OurAddress.ToIPAddress(), Port, stack, Token);
             RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, warmup);
             warmup = 1;
