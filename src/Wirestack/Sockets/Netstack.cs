@@ -9,7 +9,8 @@ namespace Wirestack.Sockets;
 /// <summary>
 /// A running Wirestack: owns an <see cref="Iface.Interface"/> and its device, and drives them on a dedicated stack
 /// thread that sleeps until the device is readable, a command or a socket's doorbell arrives, or the next timer is
-/// due (it never spins when idle, unless <see cref="NetstackOptions.BusyPolling"/> asks it to). With
+/// due (it never spins when idle, unless <see cref="NetstackOptions.BusyPolling"/> asks it to; after traffic it polls on
+/// for <see cref="NetstackOptions.PollBeforeSleep"/>). With
 /// <see cref="NetstackOptions.ManualPolling"/> there is no thread and the caller drives <see cref="Poll(Instant)"/>, which
 /// makes tests deterministic on a manual <see cref="TimeProvider"/>.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
     private readonly Thread? _thread;
     private ushort _nextPingIdentifier;
     private long _iterations;
+    private long _sleeps;
     private int _doorbell;
     private volatile bool _stopping;
     private int _disposed;
@@ -179,6 +181,9 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
     /// <summary>How many times the stack has run its loop (commands, rings, poll): shows that an idle stack sleeps.</summary>
     internal long Iterations => Interlocked.Read(ref _iterations);
 
+    /// <summary>How many times the stack thread has gone to sleep (waited for the device, a doorbell or a timer).</summary>
+    internal long Sleeps => Interlocked.Read(ref _sleeps);
+
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Wakes the stack thread if it may be asleep; cheap when it is already awake (no system call).</summary>
@@ -308,17 +313,29 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
     {
         try
         {
+            var pollBeforeSleep = _options.PollBeforeSleep;
+            var lastActive = Instant.Zero;
             while (!_stopping)
             {
                 // Cleared before the work: a doorbell rung from here on makes the next wait return at once.
                 Interlocked.Exchange(ref _doorbell, 0);
                 var now = Instant.Now(_time);
-                var deadline = RunOnce(now);
+                var deadline = RunOnce(now, out bool active);
+                if (active) lastActive = now;
                 if (_options.BusyPolling || _stopping || Volatile.Read(ref _doorbell) != 0) continue;
                 var after = Instant.Now(_time);
                 if (deadline <= after) continue;
+                // Traffic just moved: the application's answer (or the peer's next frame) is likely a few microseconds
+                // away, and looking for it costs less than the wake-up from sleep it would otherwise need.
+                // Yielding between looks lets a thread waiting for this core (the one writing that answer) run first.
+                if (after - lastActive < pollBeforeSleep)
+                {
+                    Thread.Yield();
+                    continue;
+                }
                 // Clamp before subtracting: MaxValue minus now does not fit a TimeSpan.
                 var wait = Instant.Min(deadline, after + MaxSleep) - after;
+                Interlocked.Increment(ref _sleeps);
                 _device.WaitForReceive(wait);
             }
         }
@@ -333,23 +350,34 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
         }
     }
 
-    private Instant RunOnce(Instant now)
+    private Instant RunOnce(Instant now) => RunOnce(now, out _);
+
+    // active: whether anything moved (a command, a frame in, a datagram either way, TCP work), for PollBeforeSleep.
+    private Instant RunOnce(Instant now, out bool active)
     {
         Interlocked.Increment(ref _iterations);
-        while (_commands.Reader.TryRead(out var command)) command.Execute(this, now);
-        for (int i = 0; i < _socketCount; i++) ServiceSend(_sockets[i]!, now);
+        active = false;
+        long framesBefore = _device.Counters.ReceivedFrames;
+        while (_commands.Reader.TryRead(out var command))
+        {
+            command.Execute(this, now);
+            active = true;
+        }
+        for (int i = 0; i < _socketCount; i++) active |= ServiceSend(_sockets[i]!, now);
         var deadline = _interface.Poll(now);
-        for (int i = 0; i < _socketCount; i++) ServiceReceive(_sockets[i]!);
+        for (int i = 0; i < _socketCount; i++) active |= ServiceReceive(_sockets[i]!);
         if (RunTcp(now))
         {
             // Writes and reads after the poll sent segments and moved TCP's timers.
             _device.Flush();
             deadline = Instant.Min(deadline, _interface.NextTcpDeadline);
+            active = true;
         }
+        active |= _device.Counters.ReceivedFrames != framesBefore;
         return Instant.Min(deadline, ServicePings(now));
     }
 
-    private void ServiceSend(UdpSocket socket, Instant now)
+    private bool ServiceSend(UdpSocket socket, Instant now)
     {
         var ring = socket.SendRing;
         bool drained = false;
@@ -360,9 +388,10 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
             drained = true;
         }
         if (drained) socket.SendSpace.Ring();
+        return drained;
     }
 
-    private void ServiceReceive(UdpSocket socket)
+    private bool ServiceReceive(UdpSocket socket)
     {
         var ring = socket.ReceiveRing;
         bool delivered = false;
@@ -388,6 +417,7 @@ public sealed partial class Netstack : IAsyncDisposable, IDisposable
             delivered = true;
         }
         if (delivered) socket.ReceiveData.Ring();
+        return delivered;
     }
 
     private Instant ServicePings(Instant now)

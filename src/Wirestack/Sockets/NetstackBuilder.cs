@@ -135,6 +135,16 @@ public sealed class NetstackBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets how long the stack thread keeps polling after traffic before it sleeps (<see cref="NetstackOptions.PollBeforeSleep"/>;
+    /// zero sleeps at once).
+    /// </summary>
+    public NetstackBuilder UsePollBeforeSleep(TimeSpan duration)
+    {
+        _options.PollBeforeSleep = duration;
+        return this;
+    }
+
     /// <summary>Runs no stack thread: the caller drives <see cref="Netstack.Poll(Instant)"/>.</summary>
     public NetstackBuilder UseManualPolling(bool enabled = true)
     {

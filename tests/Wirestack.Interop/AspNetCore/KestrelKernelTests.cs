@@ -90,10 +90,11 @@ public class KestrelKernelTests
         Assert.Null(stack.Failure);
     }
 
-    internal static Netstack StackOn(KernelLink link, bool busyPolling = false) =>
+    internal static Netstack StackOn(KernelLink link, bool busyPolling = false, TimeSpan? pollBeforeSleep = null) =>
         new NetstackBuilder()
             .UseDevice(link.Device, ownsDevice: false)
             .UseBusyPolling(busyPolling)
+            .UsePollBeforeSleep(pollBeforeSleep ?? new NetstackOptions().PollBeforeSleep)
             .WithMacAddress(OurMac)
             .AddAddress(new IpAddress(OurAddress), 24)
             .Build();

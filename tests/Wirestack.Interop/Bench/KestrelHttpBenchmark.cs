@@ -12,7 +12,7 @@ namespace Wirestack.Interop.Bench;
 /// <summary>
 /// <c>wrk</c> against the same ASP.NET Core app (<see cref="Wirestack.AspNetCore.HttpDemoEndpoints"/>) on Kestrel over
 /// Wirestack and over kernel sockets, in one run, printed as a table with ratios against the kernel on the same kind of
-/// link: small keep-alive responses (requests/s, p50, p99) and 1 MiB responses (throughput). Links: TAP with its
+/// link: small keep-alive responses on one connection (the round trip) and on ten (requests/s, p50, p99) and 1 MiB responses (throughput). Links: TAP with its
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
 /// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
 /// kernel sockets over a veth without offloads. Each load runs for a second first, unmeasured, so that every path is
@@ -44,15 +44,19 @@ public class KestrelHttpBenchmark
         // The process's first path also pays for the JIT's later tiers of Kestrel's and the stack's code (a row measured
         // first ran 10-30 % slower than the same row measured later): in the full run it warms up as long as it runs.
         int warmup = full ? seconds : 1;
-        foreach (var (kind, path, baseline, busy) in ((LinkKind, string, string, bool)[])[
-            (LinkKind.TapOffloads, "Wirestack, TAP with offloads", KernelOffloads, false),
-            (LinkKind.TapOffloads, "Wirestack, TAP with offloads, busy-polling stack thread", KernelOffloads, true),
-            (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads, false),
-            (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain, false),
-            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain, false)])
+        // Polling: the stack thread's default (polls on for NetstackOptions.PollBeforeSleep after traffic), sleeping
+        // at once, or never sleeping (BusyPolling).
+        var sleepsAtOnce = TimeSpan.Zero;
+        foreach (var (kind, path, baseline, busy, pollBeforeSleep) in ((LinkKind, string, string, bool, TimeSpan?)[])[
+            (LinkKind.TapOffloads, "Wirestack, TAP with offloads", KernelOffloads, false, null),
+            (LinkKind.TapOffloads, "Wirestack, TAP with offloads, stack thread sleeps at once", KernelOffloads, false, sleepsAtOnce),
+            (LinkKind.TapOffloads, "Wirestack, TAP with offloads, busy-polling stack thread", KernelOffloads, true, null),
+            (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads, false, null),
+            (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain, false, null),
+            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain, false, null)])
         {
             using var link = KernelLink.Create(kind, "wab");
-            await using var stack = KestrelKernelTests.StackOn(link, busy);
+            await using var stack = KestrelKernelTests.StackOn(link, busy, pollBeforeSleep);
             await using var host = await DemoAppHost.StartAsync(OurAddress.ToIPAddress(), Port, stack, Token);
             RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, warmup);
             warmup = 1;
@@ -83,6 +87,8 @@ public class KestrelHttpBenchmark
     private static void RunBoth(List<Row> rows, string path, string baseline, NetworkNamespace ns, string wrk, IPAddress server, int seconds, int warmup)
     {
         foreach (var (load, url, connections) in (ReadOnlySpan<(string, string, int)>)[
+            // One connection: nothing queues, so p50 is the round trip of one request through each stack and the app.
+            ("100 B, 1 conn", $"http://{server}:{Port}/bytes/100", 1),
             ("100 B, 10 conn", $"http://{server}:{Port}/bytes/100", 10),
             ("1 MiB, 4 conn", $"http://{server}:{Port}/bytes/1048576", 4)])
         {

@@ -27,9 +27,13 @@ internal sealed class CliProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    /// <summary>The CLI and its arguments, run with the same dotnet host as the tests.</summary>
+    /// <summary>
+    /// The CLI and its arguments, run with the same dotnet host as the tests, with SIGINT's default disposition: a test
+    /// run started in the background of a non-interactive shell inherits SIGINT ignored, which .NET then leaves ignored,
+    /// and the tests that interrupt the CLI would wait for an exit that never comes.
+    /// </summary>
     public static string[] Command(params string[] arguments) =>
-        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "Wirestack.Cli.dll"), .. arguments];
+        ["env", "--default-signal=INT", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "Wirestack.Cli.dll"), .. arguments];
 
     /// <summary>Starts <paramref name="command"/> (a full command line, such as `ip netns exec NS dotnet ...`).</summary>
     public static CliProcess Start(params string[] command)

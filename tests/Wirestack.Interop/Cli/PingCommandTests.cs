@@ -40,7 +40,7 @@ public sealed class PingCommandTests
     [Theory]
     [InlineData("INT")]
     [InlineData("TERM")]
-    public void Without_a_count_pings_until_interrupted_then_prints_the_summary(string signal)
+    public async Task Without_a_count_pings_until_interrupted_then_prints_the_summary(string signal)
     {
         using var ns = NetworkNamespace.Create();
         string tap = IpRoute2.UniqueInterfaceName("wscli");
@@ -56,10 +56,12 @@ public sealed class PingCommandTests
             && process.StandardOutput.ReadLine() is { } line)
             lines.Add(line);
         ProcessRunner.Run("kill", "-" + signal, process.Id.ToString()).EnsureSuccess("kill");
-        string rest = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "the CLI did not stop on SIG" + signal);
+        // Reading to the end first would wait for ever for a CLI that ignores the signal.
+        var rest = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "the CLI did not stop on SIG" + signal); // NetworkNamespace kills it then
+        process.WaitForExit();
 
-        string output = string.Join('\n', lines) + '\n' + rest;
+        string output = string.Join('\n', lines) + '\n' + await rest;
         Assert.True(process.ExitCode == 0, output + process.StandardError.ReadToEnd());
         Assert.Contains($"--- {KernelIpv4} ping statistics ---", output, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^(\d+) packets transmitted, \d+ received, \d+% packet loss, time \d+ms$", output);
@@ -87,6 +89,5 @@ public sealed class PingCommandTests
     }
 
     // The CLI's build output is copied beside the tests by the project reference.
-    private static string[] Cli() =>
-        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "Wirestack.Cli.dll")];
+    private static string[] Cli() => CliProcess.Command();
 }

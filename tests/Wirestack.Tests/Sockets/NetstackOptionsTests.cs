@@ -33,6 +33,8 @@ public class NetstackOptionsTests
         { "small MTU", o => o.Mtu = 20, "NetstackOptions.Mtu is 20" },
         { "busy and manual", o => { o.BusyPolling = true; o.ManualPolling = true; }, "BusyPolling and ManualPolling" },
         { "no timeout", o => o.ControlTimeout = TimeSpan.Zero, "NetstackOptions.ControlTimeout" },
+        { "negative poll", o => o.PollBeforeSleep = TimeSpan.FromMicroseconds(-1), "NetstackOptions.PollBeforeSleep is -" },
+        { "endless poll", o => o.PollBeforeSleep = TimeSpan.FromSeconds(2), "NetstackOptions.PollBeforeSleep is 00:00:02" },
         { "no family", o => { o.Ipv4Addresses = []; o.EnableIpv6 = false; }, "configures no family" },
     };
 

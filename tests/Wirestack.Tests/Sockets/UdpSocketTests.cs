@@ -274,6 +274,10 @@ public class UdpSocketTests
         Assert.Equal(WirestackErrorCode.Unreachable, error.ErrorCode);
     }
 
+    // Start-up chatter between the two stacks (IPv6 router solicitations, MLD reports repeated within a second) is over
+    // by then; each of its frames makes the stack poll on for NetstackOptions.PollBeforeSleep.
+    private static readonly TimeSpan ChatterEnds = TimeSpan.FromMilliseconds(1500);
+
     [Fact]
     public async Task AnIdleStackSleepsInsteadOfSpinning()
     {
@@ -281,13 +285,38 @@ public class UdpSocketTests
         using var socket = bed.A.CreateUdpSocket();
         socket.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
         var pending = socket.ReceiveFromAsync(new byte[16], Token); // a waiting app does not keep the stack awake either
-        await Task.Delay(200, Token); // let start-up chatter (router solicitation, MLD reports) pass
+        await Task.Delay(ChatterEnds, Token);
         long before = bed.A.Iterations;
         await Task.Delay(500, Token);
         long woken = bed.A.Iterations - before;
         // Only its own timers wake it (a few per second at most); a spinning loop would count in the thousands.
         Assert.True(woken < 20, $"the idle stack ran its loop {woken} times in 500 ms");
         Assert.False(pending.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AfterTrafficTheStackPollsOnForPollBeforeSleepThenSleeps()
+    {
+        // A long window, so that it is plain to see however loaded the machine is. The stack thread's sleeps are what
+        // tell polling from sleeping (a polling loop that yields its core may look only a few hundred times a second on
+        // a busy machine, and background traffic such as a neighbour's ARP probe starts a window of its own).
+        var window = TimeSpan.FromSeconds(1);
+        await using var bed = Create(configure: b => b.UsePollBeforeSleep(window));
+        using var socket = bed.A.CreateUdpSocket();
+        socket.Bind(new IpEndpoint(IpAddress.AnyIpv4, 0));
+        await Task.Delay(ChatterEnds, Token);
+
+        // B answers with a port unreachable, which A receives: traffic either way starts the window.
+        await socket.SendToAsync(new byte[8], new IpEndpoint(AddressB, 9), Token);
+        await Task.Delay(50, Token);
+        long sleeps = bed.A.Sleeps;
+        long iterations = bed.A.Iterations;
+        await Task.Delay(300, Token);
+        Assert.Equal(sleeps, bed.A.Sleeps);
+        Assert.True(bed.A.Iterations > iterations, "the stack neither slept nor polled in the window after traffic");
+
+        await Task.Delay(window + TimeSpan.FromMilliseconds(500), Token);
+        Assert.True(bed.A.Sleeps > sleeps, $"the stack did not sleep within {window + TimeSpan.FromMilliseconds(850)} of the traffic");
     }
 
     [Fact]
