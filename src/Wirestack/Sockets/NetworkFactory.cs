@@ -17,7 +17,9 @@ internal static class NetworkFactory
     /// </summary>
     /// <remarks>
     /// With more than one queue the shards share the one device by software RSS (<see cref="ShardedNetwork.Create"/>):
-    /// one kernel queue, the frames spread over the stack threads in user space. Where the device can open one kernel
+    /// one kernel queue, the frames spread over the stack threads in user space, the device opened without offloads
+    /// (<see cref="NetstackOptions.TapOffloads"/> and <see cref="NetstackOptions.PacketRingOffloads"/> are ignored,
+    /// as software RSS cannot carry them). Where the device can open one kernel
     /// queue per stack thread (multi-queue TAP, AF_PACKET fanout), this is the method to open them in and hand them to
     /// the <see cref="ShardedNetwork"/> constructor that takes one device per shard instead.
     /// </remarks>
@@ -38,6 +40,11 @@ internal static class NetworkFactory
         var own = new NetstackOptions();
         options.CopyTo(own);
         if (queues == 1) return new StackNetwork(new NetstackBuilder(own).Build(), ownsStack: true);
+        // Software RSS copies frames between the device and the shards' rings without what the device did to them
+        // (SoftwareRssQueue keeps no FrameOffload): a TAP device with offloads hands over coalesced segments with
+        // checksums left to fill, and Kestrel on Queues=2 over TAP hung. So the shared device runs without offloads.
+        own.TapOffloads = false;
+        own.PacketRingOffloads = false;
         var device = OpenDevice(own);
         return ShardedNetwork.Create(device, queues, builder => own.CopyTo(builder.Options), ownsDevice: true);
     }
