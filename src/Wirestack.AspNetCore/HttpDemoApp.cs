@@ -7,7 +7,8 @@ namespace Wirestack.AspNetCore;
 
 /// <summary>
 /// The demo app (<see cref="HttpDemoEndpoints"/>) as a whole: Kestrel listening on one endpoint, on a given
-/// <see cref="Netstack"/> or, without one, on kernel sockets (unless configuration has a <c>"Wirestack"</c> section).
+/// <see cref="Netstack"/> or Wirestack network or, without one, on kernel sockets (unless configuration has a
+/// <c>"Wirestack"</c> section).
 /// What <c>wirestack serve --http PORT</c> runs.
 /// </summary>
 public static class HttpDemoApp
@@ -23,6 +24,24 @@ public static class HttpDemoApp
         var builder = WebApplication.CreateBuilder(args ?? []);
         if (stack is not null) builder.WebHost.UseWirestack(options => options.Stack = stack);
         else builder.WebHost.UseWirestack();
+        builder.WebHost.ConfigureKestrel(options => options.Listen(endPoint));
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapHttpDemo();
+        return app;
+    }
+
+    /// <summary>Builds the app on a Wirestack network, such as a <see cref="ShardedNetwork"/>; start it with <c>StartAsync</c> or <c>RunAsync</c>.</summary>
+    /// <param name="endPoint">Where Kestrel listens (<c>0.0.0.0:PORT</c>, <c>[::]:PORT</c> or one of the network's addresses).</param>
+    /// <param name="network">The network to serve on (<see cref="WirestackTransportOptions.Network"/>); the caller keeps and disposes it.</param>
+    /// <param name="args">Command-line arguments for the host's configuration (logging, ...).</param>
+    /// <param name="configure">Last changes to the builder (logging, Kestrel limits) before the app is built.</param>
+    public static WebApplication Create(IPEndPoint endPoint, INetwork network, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(network);
+        var builder = WebApplication.CreateBuilder(args ?? []);
+        builder.WebHost.UseWirestack(options => options.Network = network);
         builder.WebHost.ConfigureKestrel(options => options.Listen(endPoint));
         configure?.Invoke(builder);
         var app = builder.Build();

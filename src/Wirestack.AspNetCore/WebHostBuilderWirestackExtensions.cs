@@ -9,7 +9,9 @@ namespace Wirestack.AspNetCore;
 public static class WebHostBuilderWirestackExtensions
 {
     /// <summary>
-    /// Runs Kestrel's IP endpoints on a Wirestack <see cref="Sockets.Netstack"/> when the application's configuration has a
+    /// Runs Kestrel's IP endpoints on a Wirestack <see cref="Sockets.Netstack"/> (or, with <c>Wirestack:Queues</c> above 1
+    /// or a given <see cref="WirestackTransportOptions.Network"/>, on a <see cref="Sockets.ShardedNetwork"/> with a stack
+    /// thread per queue) when the application's configuration has a
     /// <c>"Wirestack"</c> section (appsettings, environment <c>Wirestack__Device=Tap</c>, command line
     /// <c>--Wirestack:Device=Tap</c>) or <paramref name="configure"/> is given, and <c>Wirestack:Enabled</c> is not false;
     /// otherwise Kestrel stays on kernel sockets and the application runs unchanged.
@@ -21,7 +23,9 @@ public static class WebHostBuilderWirestackExtensions
     /// var builder = WebApplication.CreateBuilder(args);
     /// builder.WebHost.UseWirestack();
     /// // appsettings.json: "Wirestack": { "Device": "Tap", "DeviceName": "ws0", "MacAddress": "02:00:00:00:00:01",
-    /// //                                   "Ipv4Addresses": [ "10.0.0.2/24" ], "Ipv4Gateway": "10.0.0.1", "Mtu": 1500 }
+    /// //                                   "Ipv4Addresses": [ "10.0.0.2/24" ], "Ipv4Gateway": "10.0.0.1", "Mtu": 1500,
+    /// //                                   "Queues": 2 }   // two stack threads; leave out for one
+    /// // or on a network the app built:  builder.WebHost.UseWirestack(options => options.Network = shardedNetwork);
     /// </code>
     /// </example>
     public static IWebHostBuilder UseWirestack(this IWebHostBuilder builder, Action<WirestackTransportOptions>? configure = null)

@@ -6,20 +6,27 @@ using Wirestack.Sockets;
 namespace Wirestack.AspNetCore;
 
 /// <summary>
-/// Kestrel's listener for one endpoint on a <see cref="Netstack"/>: accepts Wirestack TCP connections and hands them
-/// over as <see cref="ConnectionContext"/>s. <see cref="UnbindAsync"/> stops listening (connections not yet accepted
+/// Kestrel's listener for one endpoint on a <see cref="Netstack"/> or on every shard of a <see cref="ShardedNetwork"/>:
+/// accepts Wirestack TCP connections and hands them over as <see cref="ConnectionContext"/>s. <see cref="UnbindAsync"/> stops listening (connections not yet accepted
 /// are reset, those accepted go on); <see cref="AcceptAsync"/> then returns null, as Kestrel expects.
 /// </summary>
 internal sealed partial class WirestackConnectionListener : IConnectionListener
 {
-    private readonly TcpListener _listener;
+    private readonly ITcpListener _listener;
+    // Exactly one is set; typed, so that accepting yields the stack's own TcpConnection (its pipe is what Kestrel gets).
+    private readonly TcpListener? _single;
+    private readonly ShardedTcpListener? _sharded;
     private readonly WirestackConnectionListenerFactory _factory;
     private readonly ILogger _logger;
     private int _unbound;
 
-    public WirestackConnectionListener(TcpListener listener, WirestackConnectionListenerFactory factory, ILogger logger)
+    public WirestackConnectionListener(ITcpListener listener, WirestackConnectionListenerFactory factory, ILogger logger)
     {
         _listener = listener;
+        _single = listener as TcpListener;
+        _sharded = listener as ShardedTcpListener;
+        if (_single is null && _sharded is null)
+            throw new ArgumentException($"A {listener.GetType().Name} does not yield Wirestack connections; give a TcpListener or a ShardedTcpListener.", nameof(listener));
         _factory = factory;
         _logger = logger;
         EndPoint = listener.LocalEndPoint.ToIPEndPoint();
@@ -36,7 +43,9 @@ internal sealed partial class WirestackConnectionListener : IConnectionListener
             TcpConnection connection;
             try
             {
-                connection = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                connection = _sharded is not null
+                    ? await _sharded.AcceptAsync(cancellationToken).ConfigureAwait(false)
+                    : await _single!.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.Closed)
             {

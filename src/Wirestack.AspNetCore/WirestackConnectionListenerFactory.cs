@@ -9,17 +9,22 @@ using Wirestack.Wire;
 namespace Wirestack.AspNetCore;
 
 /// <summary>
-/// Kestrel's transport over Wirestack: binds IP endpoints on a <see cref="Sockets.Netstack"/> instead of kernel sockets.
-/// Register it with <see cref="WebHostBuilderWirestackExtensions.UseWirestack"/>. The stack is built from
-/// <see cref="WirestackTransportOptions.Netstack"/> on the first bind (or is the one given in
-/// <see cref="WirestackTransportOptions.Stack"/>) and is shared by every endpoint.
+/// Kestrel's transport over Wirestack: binds IP endpoints on a <see cref="Sockets.Netstack"/> or on every shard of a
+/// <see cref="ShardedNetwork"/> instead of kernel sockets. Register it with
+/// <see cref="WebHostBuilderWirestackExtensions.UseWirestack"/>. The network is built from
+/// <see cref="WirestackTransportOptions.Netstack"/> and <see cref="WirestackTransportOptions.Queues"/> on the first bind
+/// (or is the one given in <see cref="WirestackTransportOptions.Network"/> or <see cref="WirestackTransportOptions.Stack"/>)
+/// and is shared by every endpoint.
 /// </summary>
 public sealed class WirestackConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable, IDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly Lock _lock = new();
+    private INetwork? _network;
     private Netstack? _stack;
-    private bool _ownsStack;
+    private ShardedNetwork? _sharded;
+    private Netstack[] _stacks = [];
+    private bool _ownsNetwork;
     private long _accepted;
     private long _open;
     private int _disposed;
@@ -35,8 +40,35 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
     /// <summary>The transport's options.</summary>
     public WirestackTransportOptions Options { get; }
 
-    /// <summary>The stack Kestrel listens on, once the first endpoint is bound.</summary>
-    public Netstack? Stack => Volatile.Read(ref _stack);
+    /// <summary>The stack Kestrel listens on, once the first endpoint is bound; null on a <see cref="ShardedNetwork"/> (see <see cref="Stacks"/>).</summary>
+    public Netstack? Stack
+    {
+        get
+        {
+            lock (_lock) return _stack;
+        }
+    }
+
+    /// <summary>
+    /// The network Kestrel listens on, once the first endpoint is bound: the <see cref="ShardedNetwork"/> or
+    /// <see cref="StackNetwork"/> given or built, or a <see cref="StackNetwork"/> around a given <see cref="Stack"/>.
+    /// </summary>
+    public INetwork? Network
+    {
+        get
+        {
+            lock (_lock) return _network;
+        }
+    }
+
+    /// <summary>Every stack (stack thread) Kestrel's connections run on: the one stack, or the shards in shard order; empty before the first bind.</summary>
+    public IReadOnlyList<Netstack> Stacks
+    {
+        get
+        {
+            lock (_lock) return _stacks;
+        }
+    }
 
     /// <summary>Connections accepted and handed to Kestrel since the start.</summary>
     public long AcceptedConnections => Interlocked.Read(ref _accepted);
@@ -47,7 +79,7 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
     /// <summary>Wirestack serves IP endpoints; Unix sockets and named pipes stay with their own transports.</summary>
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
-    /// <summary>Listens on <paramref name="endpoint"/> on the stack (building it first if needed).</summary>
+    /// <summary>Listens on <paramref name="endpoint"/> on the stack, or on every shard (building the network first if needed).</summary>
     /// <exception cref="NotSupportedException">The endpoint is not an <see cref="IPEndPoint"/>.</exception>
     /// <exception cref="WirestackException">The options are invalid, the device cannot be opened, or the address is not the stack's.</exception>
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
@@ -55,17 +87,18 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
         ArgumentNullException.ThrowIfNull(endpoint);
         if (endpoint is not IPEndPoint ip)
             throw new NotSupportedException($"Wirestack listens on IP endpoints only, not on {endpoint.GetType().Name} '{endpoint}'.");
-        var stack = GetOrBuildStack();
+        var (stack, sharded) = GetOrBuildNetwork();
         var local = IpEndpoint.FromIPEndPoint(ip);
-        TcpListener listener;
+        ITcpListener listener;
         try
         {
-            listener = stack.ListenTcp(local, Options.Backlog);
+            // Both yield the stack's own TcpConnection, whose duplex pipe the connection context hands to Kestrel.
+            listener = sharded is not null ? sharded.ListenTcpOnShards(local, Options.Backlog) : stack!.ListenTcp(local, Options.Backlog);
         }
         catch (WirestackException e) when (e.ErrorCode == WirestackErrorCode.AddressNotAvailable)
         {
             throw new WirestackException(e.ErrorCode,
-                $"Kestrel asked Wirestack to listen on {ip}, which is not an address of the stack ({DescribeAddresses(stack)}). " +
+                $"Kestrel asked Wirestack to listen on {ip}, which is not an address of the stack ({DescribeAddresses(sharded?.Shards[0] ?? stack!)}). " +
                 "Listen on http://0.0.0.0:PORT (IPv4), http://[::]:PORT or http://*:PORT (both families), or on one of the stack's addresses; " +
                 "'localhost' means the kernel's loopback, which Wirestack does not serve.", e);
         }
@@ -77,16 +110,16 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
         return ValueTask.FromResult<IConnectionListener>(new WirestackConnectionListener(listener, this, _loggers.CreateLogger<WirestackConnectionListener>()));
     }
 
-    /// <summary>Disposes the stack if the transport built it (after Kestrel stopped, when the host disposes its services).</summary>
+    /// <summary>Disposes the network if the transport built it (after Kestrel stopped, when the host disposes its services).</summary>
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
-        Netstack? stack;
+        INetwork? network;
         lock (_lock)
         {
-            stack = _ownsStack ? _stack : null;
+            network = _ownsNetwork ? _network : null;
         }
-        return stack?.DisposeAsync() ?? ValueTask.CompletedTask;
+        return network?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
     /// <inheritdoc cref="DisposeAsync"/>
@@ -100,21 +133,44 @@ public sealed class WirestackConnectionListenerFactory : IConnectionListenerFact
 
     internal void OnReleased() => Interlocked.Decrement(ref _open);
 
-    private Netstack GetOrBuildStack()
+    // One of the two is set: the stack, or the sharded network whose shards each listen.
+    private (Netstack? Stack, ShardedNetwork? Sharded) GetOrBuildNetwork()
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            if (_stack is not null) return _stack;
+            if (_network is not null) return (_stack, _sharded);
             Options.Validate();
-            if (Options.Stack is { } given)
+            if (Options.Stack is { } givenStack)
             {
-                _stack = given;
-                return given;
+                Adopt(new StackNetwork(givenStack, ownsStack: false), owns: false);
             }
-            _stack = new NetstackBuilder(Options.Netstack).Build();
-            _ownsStack = true;
-            return _stack;
+            else if (Options.Network is { } givenNetwork)
+            {
+                Adopt(givenNetwork, owns: false);
+            }
+            else
+            {
+                Adopt(NetworkFactory.OpenNetwork(Options.Netstack, Options.Queues), owns: true);
+            }
+            return (_stack, _sharded);
+        }
+    }
+
+    private void Adopt(INetwork network, bool owns)
+    {
+        _network = network;
+        _ownsNetwork = owns;
+        if (network is ShardedNetwork sharded)
+        {
+            _sharded = sharded;
+            _stacks = [.. sharded.Shards];
+        }
+        else
+        {
+            // Validate let only a ShardedNetwork or a StackNetwork through.
+            _stack = ((StackNetwork)network).Stack;
+            _stacks = [_stack];
         }
     }
 

@@ -15,7 +15,8 @@ namespace Wirestack.AspNetCore.Tests;
 
 /// <summary>
 /// An ASP.NET Core app (the demo endpoints plus whatever a test maps) on Kestrel over Wirestack: the server stack
-/// at 10.0.0.1 and a client stack at 10.0.0.2 on an in-process <see cref="PipeDevice"/> pair. HttpClients made by
+/// (or, with shards, a <see cref="ShardedNetwork"/> over software RSS) at 10.0.0.1 and a client stack at 10.0.0.2 on
+/// an in-process <see cref="PipeDevice"/> pair. HttpClients made by
 /// <see cref="CreateClient"/> open their connections on the client stack. Kestrel's and the transport's warnings and
 /// errors are collected in <see cref="Problems"/>.
 /// </summary>
@@ -27,17 +28,36 @@ internal sealed class KestrelTestBed : IAsyncDisposable
 
     private int _clientConnections;
 
-    private KestrelTestBed(Netstack server, Netstack client, WebApplication app, X509Certificate2? certificate, ConcurrentQueue<string> problems)
+    private KestrelTestBed(INetwork server, Netstack client, WebApplication app, X509Certificate2? certificate, ConcurrentQueue<string> problems)
     {
         Problems = problems;
-        ServerStack = server;
+        ServerNetwork = server;
+        ServerStacks = server is ShardedNetwork sharded ? sharded.Shards : [((StackNetwork)server).Stack];
         ClientStack = client;
         App = app;
         Certificate = certificate;
         Factory = app.Services.GetRequiredService<WirestackConnectionListenerFactory>();
     }
 
-    public Netstack ServerStack { get; }
+    /// <summary>The server's network: a <see cref="StackNetwork"/> (one stack), or a <see cref="ShardedNetwork"/>.</summary>
+    public INetwork ServerNetwork { get; }
+
+    /// <summary>The server's stacks: the one stack, or the shards in order.</summary>
+    public IReadOnlyList<Netstack> ServerStacks { get; }
+
+    /// <summary>The server's network when it has shards, else null.</summary>
+    public ShardedNetwork? Sharded => ServerNetwork as ShardedNetwork;
+
+    /// <summary>TCP connections the server's stacks serve, all shards together.</summary>
+    public int ServerConnectionCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (var stack in ServerStacks) count += stack.TcpConnectionCount;
+            return count;
+        }
+    }
 
     public Netstack ClientStack { get; }
 
@@ -57,12 +77,19 @@ internal sealed class KestrelTestBed : IAsyncDisposable
 
     public static Uri HttpsUri(string path) => new($"https://{ServerAddress}:{HttpsPort}{path}");
 
-    /// <summary>Starts the app; <paramref name="map"/> adds endpoints, <paramref name="kestrel"/> changes Kestrel's options.</summary>
+    /// <summary>
+    /// Starts the app; <paramref name="map"/> adds endpoints, <paramref name="kestrel"/> changes Kestrel's options;
+    /// with <paramref name="shards"/> above 1 the server is a <see cref="ShardedNetwork"/> given as
+    /// <see cref="WirestackTransportOptions.Network"/>, else one stack given as <see cref="WirestackTransportOptions.Stack"/>.
+    /// </summary>
     public static async Task<KestrelTestBed> StartAsync(Action<WebApplication>? map = null, Action<KestrelServerOptions>? kestrel = null,
-        X509Certificate2? certificate = null, Action<WirestackTransportOptions>? configure = null)
+        X509Certificate2? certificate = null, Action<WirestackTransportOptions>? configure = null, int shards = 1)
     {
-        var (first, second) = PipeDevice.CreatePair();
-        var server = BuildStack(first, "02:00:00:00:00:0a", "10.0.0.1/24");
+        // Software RSS hands each shard its frames through a ring of its own; a deeper pipe keeps bursts from 50 connections.
+        var (first, second) = shards > 1 ? PipeDevice.CreatePair(new PipeDeviceOptions { RingSize = 4096 }) : PipeDevice.CreatePair();
+        INetwork server = shards > 1
+            ? ShardedNetwork.Create(first, shards, builder => Configure(builder, "02:00:00:00:00:0a", "10.0.0.1/24"))
+            : new StackNetwork(BuildStack(first, "02:00:00:00:00:0a", "10.0.0.1/24"));
         var client = BuildStack(second, "02:00:00:00:00:0b", "10.0.0.2/24");
         var problems = new ConcurrentQueue<string>();
         var builder = WebApplication.CreateBuilder();
@@ -70,7 +97,8 @@ internal sealed class KestrelTestBed : IAsyncDisposable
         builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
         builder.WebHost.UseWirestack(options =>
         {
-            options.Stack = server;
+            if (server is StackNetwork single) options.Stack = single.Stack;
+            else options.Network = server;
             configure?.Invoke(options);
         });
         builder.WebHost.ConfigureKestrel(options =>
@@ -109,6 +137,14 @@ internal sealed class KestrelTestBed : IAsyncDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The shard whose stack serves the request's connection (0 on one stack).</summary>
+    public int ShardOf(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        // Kestrel falls back to the connection's features, and the transport's context is its own id feature.
+        var connection = (WirestackConnectionContext)context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionIdFeature>()!;
+        return Sharded?.ShardOf(connection.Connection) ?? 0;
+    }
+
     /// <summary>A raw TCP connection from the client stack to the HTTP port.</summary>
     public ValueTask<TcpConnection> ConnectRawAsync() =>
         ClientStack.ConnectAsync(new IpEndpoint(ServerAddress, HttpPort), TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -117,10 +153,10 @@ internal sealed class KestrelTestBed : IAsyncDisposable
     public async Task WaitForServerConnectionsReleasedAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (Factory.OpenConnections != 0 || ServerStack.TcpConnectionCount != 0)
+        while (Factory.OpenConnections != 0 || ServerConnectionCount != 0)
         {
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"After {timeout}: Kestrel still holds {Factory.OpenConnections} connection(s) and the server stack serves {ServerStack.TcpConnectionCount}.");
+                Assert.Fail($"After {timeout}: Kestrel still holds {Factory.OpenConnections} connection(s) and the server stack(s) serve {ServerConnectionCount}.");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
     }
@@ -137,17 +173,22 @@ internal sealed class KestrelTestBed : IAsyncDisposable
         finally
         {
             await App.DisposeAsync();
-            await ServerStack.DisposeAsync();
+            await ServerNetwork.DisposeAsync();
             await ClientStack.DisposeAsync();
         }
     }
 
-    private static Netstack BuildStack(PipeDevice device, string mac, string address) =>
-        new NetstackBuilder()
-            .UseDevice(device)
+    private static Netstack BuildStack(PipeDevice device, string mac, string address)
+    {
+        var builder = new NetstackBuilder().UseDevice(device);
+        Configure(builder, mac, address);
+        return builder.Build();
+    }
+
+    private static void Configure(NetstackBuilder builder, string mac, string address) =>
+        builder
             .WithMacAddress(MacAddress.Parse(mac))
             .AddAddress(address)
             .WithIpv6(false)
-            .ConfigureInterface(o => o with { AnnounceAddresses = false })
-            .Build();
+            .ConfigureInterface(o => o with { AnnounceAddresses = false });
 }

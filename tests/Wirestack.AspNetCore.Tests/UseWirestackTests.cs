@@ -105,6 +105,79 @@ public class UseWirestackTests
         Assert.Contains("http://0.0.0.0:PORT", message);
     }
 
+    [Fact]
+    public void TheQueuesKeyBindsTheNumberOfStackThreads()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Wirestack:Device"] = "PacketRing",
+            ["Wirestack:DeviceName"] = "eth9",
+            ["Wirestack:MacAddress"] = "02:00:00:00:09:02",
+            ["Wirestack:Ipv4Addresses:0"] = "10.9.0.2/24",
+            ["Wirestack:Queues"] = "4",
+        });
+        builder.WebHost.UseWirestack();
+        using var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<WirestackTransportOptions>>().Value;
+        Assert.Equal(4, options.Queues);
+        Assert.Equal("eth9", options.Netstack.DeviceName);
+        options.Validate();
+        Assert.Equal(1, new WirestackTransportOptions().Queues);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(65)]
+    public void QueuesOutOfRangeSaysWhatIsAllowed(int queues)
+    {
+        var options = new WirestackTransportOptions { Queues = queues };
+        options.Netstack.Device = NetstackDeviceKind.Tap;
+        options.Netstack.DeviceName = "ws9";
+        options.Netstack.MacAddress = "02:00:00:00:09:02";
+        var error = Assert.Throws<WirestackException>(options.Validate);
+        Assert.Equal(WirestackErrorCode.InvalidArgument, error.ErrorCode);
+        Assert.Contains($"Wirestack:Queues) is {queues}", error.Message);
+        Assert.Contains("between 1 and 64", error.Message);
+    }
+
+    [Fact]
+    public async Task AWrongQueuesKeyFailsStartupNamingIt()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Wirestack:Device"] = "Tap",
+            ["Wirestack:DeviceName"] = "ws9",
+            ["Wirestack:MacAddress"] = "02:00:00:00:09:02",
+            ["Wirestack:Queues"] = "0",
+        });
+        builder.WebHost.UseWirestack();
+        builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Any, 8080));
+        await using var app = builder.Build();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(Token));
+        Assert.Contains("Wirestack:Queues) is 0", Flatten(error));
+    }
+
+    [Fact]
+    public async Task AStackAndANetworkTogetherOrAKernelNetworkAreRefusedWithAReason()
+    {
+        var (device, peer) = PipeDevice.CreatePair();
+        peer.Dispose();
+        await using var stack = new NetstackBuilder().UseDevice(device).WithMacAddress(MacAddress.Parse("02:00:00:00:00:0a")).AddAddress("10.0.0.1/24").Build();
+        await using var network = new StackNetwork(stack, ownsStack: false);
+        var both = new WirestackTransportOptions { Stack = stack, Network = network };
+        Assert.Contains("Stack and Network are both set", Assert.Throws<WirestackException>(both.Validate).Message);
+        using var kernel = new KernelNetwork();
+        var onKernel = new WirestackTransportOptions { Network = kernel };
+        string message = Assert.Throws<WirestackException>(onKernel.Validate).Message;
+        Assert.Contains("KernelNetwork", message);
+        Assert.Contains("Wirestack:Enabled=false", message);
+        new WirestackTransportOptions { Network = network }.Validate();
+    }
+
     private static string Flatten(Exception error)
     {
         var text = new System.Text.StringBuilder();

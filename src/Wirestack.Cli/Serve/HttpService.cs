@@ -13,7 +13,7 @@ namespace Wirestack.Cli.Serve;
 
 /// <summary>
 /// The small ASP.NET Core app of <see cref="HttpDemoApp"/> (<c>/</c>, <c>/bytes/N</c>, <c>POST /echo</c>) on Kestrel: over the
-/// Wirestack transport on a <see cref="StackNetwork"/>, over Kestrel's own sockets on any other network. Logs warnings only,
+/// Wirestack transport on a <see cref="StackNetwork"/> or a <see cref="ShardedNetwork"/>, over Kestrel's own sockets on any other network. Logs warnings only,
 /// to standard error, and counts requests and body bytes.
 /// </summary>
 internal sealed class HttpService(int port) : INetworkService
@@ -45,22 +45,11 @@ internal sealed class HttpService(int port) : INetworkService
         if (addresses.Count == 0) throw new ArgumentException("Give at least one local address to serve HTTP on (:: or 0.0.0.0 for all).", nameof(addresses));
         if (_app is not null) throw new InvalidOperationException("This HTTP service was started already; create another one to serve again.");
         var endPoints = EndPoints(addresses);
-        var stack = (network as StackNetwork)?.Stack;
         // No arguments: the command line is the CLI's, and the host must not pick a Wirestack section up from it.
-        var app = HttpDemoApp.Create(endPoints[0], stack, [], builder =>
-        {
-            builder.Logging.ClearProviders();
-            builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            // The CLI owns SIGINT and SIGTERM: it stops the services itself, then prints the counters.
-            builder.Services.AddSingleton<IHostLifetime, CliHostLifetime>();
-            builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
-            if (endPoints.Length > 1)
-                builder.WebHost.ConfigureKestrel(options =>
-                {
-                    for (int i = 1; i < endPoints.Length; i++) options.Listen(endPoints[i]);
-                });
-        });
+        Action<WebApplicationBuilder> configure = builder => Configure(builder, endPoints);
+        var app = network is StackNetwork or ShardedNetwork
+            ? HttpDemoApp.Create(endPoints[0], network, [], configure)
+            : HttpDemoApp.Create(endPoints[0], (Netstack?)null, [], configure);
         app.Use(CountAsync);
         try
         {
@@ -92,6 +81,22 @@ internal sealed class HttpService(int port) : INetworkService
         {
             await app.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    // Logging, shutdown and the endpoints after the first, alike on Wirestack and on kernel sockets.
+    private static void Configure(WebApplicationBuilder builder, IPEndPoint[] endPoints)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The CLI owns SIGINT and SIGTERM: it stops the services itself, then prints the counters.
+        builder.Services.AddSingleton<IHostLifetime, CliHostLifetime>();
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
+        if (endPoints.Length > 1)
+            builder.WebHost.ConfigureKestrel(options =>
+            {
+                for (int i = 1; i < endPoints.Length; i++) options.Listen(endPoints[i]);
+            });
     }
 
     // Kestrel on kernel sockets makes [::] dual-stack, so 0.0.0.0 next to it would clash: :: alone covers both.

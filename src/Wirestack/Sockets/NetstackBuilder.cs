@@ -181,16 +181,7 @@ public sealed class NetstackBuilder
         if (device is null)
         {
             owns = true;
-            try
-            {
-                device = _options.Device == NetstackDeviceKind.Tap
-                    ? new TapDevice(new TapDeviceOptions { Name = _options.DeviceName, Mtu = _options.Mtu, Offloads = _options.TapOffloads })
-                    : PacketRingDevice.Open(_options.DeviceName!, new PacketRingDeviceOptions { Offloads = _options.PacketRingOffloads });
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Cannot open the {_options.Device} device '{_options.DeviceName}': {e.Message}", e);
-            }
+            device = NetworkFactory.OpenDevice(_options);
         }
         try
         {

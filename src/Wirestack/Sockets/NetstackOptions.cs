@@ -101,6 +101,34 @@ public sealed class NetstackOptions
     /// <exception cref="WirestackException">With <see cref="WirestackErrorCode.InvalidArgument"/>.</exception>
     public void Validate() => ToInterfaceOptions();
 
+    /// <summary>
+    /// Copies every setting into <paramref name="target"/> (the lists as new lists): how each shard of a network built
+    /// from one set of options gets the same MAC, addresses, routes and capacities, in a builder of its own.
+    /// </summary>
+    internal void CopyTo(NetstackOptions target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        target.Device = Device;
+        target.DeviceName = DeviceName;
+        target.Mtu = Mtu;
+        target.MacAddress = MacAddress;
+        target.Ipv4Addresses = Ipv4Addresses is null ? null! : [.. Ipv4Addresses];
+        target.Ipv4Gateway = Ipv4Gateway;
+        target.EnableIpv6 = EnableIpv6;
+        target.Ipv6Addresses = Ipv6Addresses is null ? null! : [.. Ipv6Addresses];
+        target.Ipv6Gateway = Ipv6Gateway;
+        target.Routes = Routes is null ? null! : [.. Routes];
+        target.UdpSocketCapacity = UdpSocketCapacity;
+        target.SocketReceiveBufferLength = SocketReceiveBufferLength;
+        target.SocketSendBufferLength = SocketSendBufferLength;
+        target.TcpSocketBufferLength = TcpSocketBufferLength;
+        target.TapOffloads = TapOffloads;
+        target.PacketRingOffloads = PacketRingOffloads;
+        target.BusyPolling = BusyPolling;
+        target.ManualPolling = ManualPolling;
+        target.ControlTimeout = ControlTimeout;
+    }
+
     /// <summary>The interface options these settings describe (validated, with the routes parsed).</summary>
     internal InterfaceOptions ToInterfaceOptions() => ToInterfaceOptions(out _, out _);
 
