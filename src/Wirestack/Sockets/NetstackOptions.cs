@@ -125,6 +125,7 @@ public sealed class NetstackOptions
         target.TapOffloads = TapOffloads;
         target.PacketRingOffloads = PacketRingOffloads;
         target.BusyPolling = BusyPolling;
+        target.PollBeforeSleep = PollBeforeSleep;
         target.ManualPolling = ManualPolling;
         target.ControlTimeout = ControlTimeout;
     }
