@@ -13,6 +13,7 @@ internal sealed class FrameRing
     private readonly byte[] _memory;
     private readonly int[] _lengths;
     private readonly long[] _visibleAt;
+    private readonly FrameOffload[] _offloads;
     private readonly int _mask;
     private Indexes _indexes;
     private int _consumerSleeping;
@@ -31,6 +32,7 @@ internal sealed class FrameRing
         _memory = GC.AllocateArray<byte>(checked(capacity * slotSize), pinned: true);
         _lengths = new int[capacity];
         _visibleAt = new long[capacity];
+        _offloads = new FrameOffload[capacity];
     }
 
     public int Capacity { get; }
@@ -54,10 +56,16 @@ internal sealed class FrameRing
 
     public long VisibleAt(long sequence) => _visibleAt[sequence & _mask];
 
-    public void SetFrame(long sequence, int length, long visibleAt)
+    /// <summary>What a device did or is asked to do for the frame in the slot (segments, a vouched checksum).</summary>
+    public FrameOffload Offload(long sequence) => _offloads[sequence & _mask];
+
+    public void SetFrame(long sequence, int length, long visibleAt) => SetFrame(sequence, length, visibleAt, FrameOffload.None);
+
+    public void SetFrame(long sequence, int length, long visibleAt, in FrameOffload offload)
     {
         _lengths[sequence & _mask] = length;
         _visibleAt[sequence & _mask] = visibleAt;
+        _offloads[sequence & _mask] = offload;
     }
 
     /// <summary>Producer: makes every frame before <paramref name="tail"/> visible, waking a sleeping consumer.</summary>

@@ -15,7 +15,8 @@ namespace Wirestack.Nic;
 /// </para>
 /// <para>
 /// The price of sharing one device: each frame is copied once into its queue's ring on receive, and once from the
-/// queue into the device's transmit ring, under the device lock, when the queue flushes. A queue whose ring is full
+/// queue into the device's transmit ring, under the device lock, when the queue flushes. Offloads pass through with
+/// their frames (each ring slot is then as large as the device's largest segment, so mind the ring size). A queue whose ring is full
 /// loses the frame (counted in <see cref="Dropped"/> and the queue's <see cref="DeviceCounters.ReceiveDropped"/>).
 /// </para>
 /// </remarks>
@@ -124,15 +125,17 @@ public sealed class SoftwareRss : IDisposable
         {
             for (int i = 0; i < lent; i++)
             {
-                var frame = _device.GetReceived(i);
+                // The offload travels with the frame: a coalesced segment or a checksum the kernel left partial is
+                // only good together with what the device said about it.
+                var frame = _device.GetReceived(i, out var offload);
                 int target = steering.Classify(frame);
                 if (target >= 0)
                 {
-                    queues[target].Enqueue(frame);
+                    queues[target].Enqueue(frame, offload);
                     continue;
                 }
                 _broadcast++;
-                for (int q = 0; q < queues.Length; q++) queues[q].Enqueue(frame);
+                for (int q = 0; q < queues.Length; q++) queues[q].Enqueue(frame, offload);
             }
             _device.ReleaseReceived(lent);
         }

@@ -60,6 +60,14 @@ public sealed class SoftwareRssQueue : INetworkDevice
     }
 
     /// <inheritdoc />
+    public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        var frame = GetReceived(index);
+        offload = _receive.Offload(_head + index);
+        return frame;
+    }
+
+    /// <inheritdoc />
     public void ReleaseReceived(int count)
     {
         if ((uint)count > (uint)_lent)
@@ -83,12 +91,17 @@ public sealed class SoftwareRssQueue : INetworkDevice
     }
 
     /// <inheritdoc />
-    public void CommitTransmit(int length)
+    public void CommitTransmit(int length) => CommitTransmit(length, FrameOffload.None);
+
+    /// <inheritdoc />
+    public void CommitTransmit(int length, in FrameOffload offload)
     {
         if (!_slotLent) throw new InvalidOperationException("CommitTransmit needs a slot lent by TryGetTransmitSlot first.");
         if ((uint)length > (uint)Capabilities.MaxFrameLength)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"A frame is at most {Capabilities.MaxFrameLength} bytes.");
-        _transmit.SetFrame(_stagedTail, length, 0);
+        if (offload.SegmentSize != 0 && Capabilities.MaxOffloadLength == 0)
+            throw new NotSupportedException($"The device under this queue ({_owner.Device}) does not segment TCP on transmit (its Capabilities.MaxOffloadLength is 0); send MTU-sized frames.");
+        _transmit.SetFrame(_stagedTail, length, 0, offload);
         _stagedTail++;
         _slotLent = false;
     }
@@ -143,7 +156,7 @@ public sealed class SoftwareRssQueue : INetworkDevice
 
     // ---- the dispatching thread, under the device lock ----
 
-    internal void Enqueue(ReadOnlySpan<byte> frame)
+    internal void Enqueue(ReadOnlySpan<byte> frame, in FrameOffload offload)
     {
         if (_producerTail - _receive.Head >= _receive.Capacity || frame.Length > _receive.SlotSize || _receive.Closed)
         {
@@ -151,7 +164,7 @@ public sealed class SoftwareRssQueue : INetworkDevice
             return;
         }
         frame.CopyTo(_receive.Slot(_producerTail));
-        _receive.SetFrame(_producerTail, frame.Length, 0);
+        _receive.SetFrame(_producerTail, frame.Length, 0, offload);
         _producerTail++;
         _steered++;
         Counters.ReceivedFramesField++;
@@ -182,7 +195,9 @@ public sealed class SoftwareRssQueue : INetworkDevice
             }
             var frame = _transmit.Frame(_stagedHead);
             frame.CopyTo(slot);
-            device.CommitTransmit(frame.Length);
+            var offload = _transmit.Offload(_stagedHead);
+            if (offload == FrameOffload.None) device.CommitTransmit(frame.Length);
+            else device.CommitTransmit(frame.Length, offload);
             Counters.TransmittedFramesField++;
             Counters.TransmittedBytesField += frame.Length;
             _stagedHead++;
