@@ -79,6 +79,9 @@ public sealed partial class ShardedNetwork
     {
         ArgumentNullException.ThrowIfNull(configure);
         ValidateQueues(queues);
+        // Before the program: what is wrong with the arguments says so, not that the process may not load programs.
+        ArgumentException.ThrowIfNullOrWhiteSpace(interfaceName);
+        options?.Validate();
         var program = FlowSteeringProgram.Load();
         PacketRingDevice[]? devices = null;
         try

@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
 using Wirestack.Nic;
-using Wirestack.Testing;
 using Wirestack.Nic.Linux;
+using Wirestack.Testing;
 
 namespace Wirestack.Interop.Nic;
 
@@ -33,14 +32,14 @@ public class FlowSteeringProgramTests
             ushort sourcePort = (ushort)random.Next(65536), destinationPort = (ushort)random.Next(65536);
             int options = ipv6 ? 0 : 4 * random.Next(0, 3); // IPv4 options move the ports
             byte[] frame = ipv6
-                ? Frames.Ipv6(source, destination, protocol, sourcePort, destinationPort)
-                : Frames.Ipv4(source, destination, protocol, sourcePort, destinationPort, options);
+                ? SteeringFrames.Ipv6(source, destination, protocol, sourcePort, destinationPort)
+                : SteeringFrames.Ipv4(source, destination, protocol, sourcePort, destinationPort, options);
             uint expected = FlowSteering.Fold([.. source, .. destination], sourcePort, destinationPort);
             Assert.Equal(expected, Run(program, frame));
             // The reply direction hashes alike.
             byte[] reply = ipv6
-                ? Frames.Ipv6(destination, source, protocol, destinationPort, sourcePort)
-                : Frames.Ipv4(destination, source, protocol, destinationPort, sourcePort, options);
+                ? SteeringFrames.Ipv6(destination, source, protocol, destinationPort, sourcePort)
+                : SteeringFrames.Ipv4(destination, source, protocol, destinationPort, sourcePort, options);
             Assert.Equal(expected, Run(program, reply));
             foreach (var s in steering) Assert.Equal((int)(expected % (uint)s.ShardCount), s.Classify(frame));
             histogram[expected % 2]++;
@@ -58,23 +57,23 @@ public class FlowSteeringProgramTests
         // A flow whose hash is odd, so 0 really means "not hashed".
         ushort port = 1;
         while (FlowSteering.Fold([.. a, .. b], port, 80) == 0 || FlowSteering.Fold([.. a6, .. b6], port, 80) == 0) port++;
-        var tcp = Frames.Ipv4(a, b, 6, port, 80, 0);
+        var tcp = SteeringFrames.Ipv4(a, b, 6, port, 80, 0);
         Assert.NotEqual(0u, Run(program, tcp));
 
         var cases = new Dictionary<string, byte[]>
         {
-            ["ARP"] = Frames.Arp(),
-            ["ICMP echo"] = Frames.Ipv4(a, b, 1, 0x0800, 0, 0),
-            ["GRE"] = Frames.Ipv4(a, b, 47, port, 80, 0),
-            ["first fragment"] = Frames.WithFragment(Frames.Ipv4(a, b, 6, port, 80, 0), 0x2000),
-            ["later fragment"] = Frames.WithFragment(Frames.Ipv4(a, b, 6, port, 80, 0), 0x00B9),
-            ["IPv6 hop-by-hop"] = Frames.Ipv6(a6, b6, 0, port, 80),
-            ["IPv6 fragment header"] = Frames.Ipv6(a6, b6, 44, port, 80),
-            ["ICMPv6"] = Frames.Ipv6(a6, b6, 58, port, 80),
-            ["VLAN-tagged TCP"] = Frames.Tagged(tcp),
+            ["ARP"] = SteeringFrames.Arp(),
+            ["ICMP echo"] = SteeringFrames.Ipv4(a, b, 1, 0x0800, 0, 0),
+            ["GRE"] = SteeringFrames.Ipv4(a, b, 47, port, 80, 0),
+            ["first fragment"] = SteeringFrames.WithFragment(SteeringFrames.Ipv4(a, b, 6, port, 80, 0), 0x2000),
+            ["later fragment"] = SteeringFrames.WithFragment(SteeringFrames.Ipv4(a, b, 6, port, 80, 0), 0x00B9),
+            ["IPv6 hop-by-hop"] = SteeringFrames.Ipv6(a6, b6, 0, port, 80),
+            ["IPv6 fragment header"] = SteeringFrames.Ipv6(a6, b6, 44, port, 80),
+            ["ICMPv6"] = SteeringFrames.Ipv6(a6, b6, 58, port, 80),
+            ["VLAN-tagged TCP"] = SteeringFrames.Tagged(tcp),
             ["truncated TCP"] = tcp[..(14 + 20 + 2)],
-            ["IPv4 header length 16"] = Frames.WithFirstByte(tcp, 0x44),
-            ["version 6 in an IPv4 ethertype"] = Frames.WithFirstByte(tcp, 0x65),
+            ["IPv4 header length 16"] = SteeringFrames.WithFirstByte(tcp, 0x44),
+            ["version 6 in an IPv4 ethertype"] = SteeringFrames.WithFirstByte(tcp, 0x65),
         };
         var steering = FlowSteering.ForKernelQueues(2);
         foreach (var (name, frame) in cases)
@@ -90,82 +89,5 @@ public class FlowSteeringProgramTests
         if (BpfNative.TestRun(program.Fd, frame, out uint result) != 0)
             throw new IOException($"BPF_PROG_TEST_RUN failed: {LinuxNative.Describe(LinuxNative.LastError)}");
         return result;
-    }
-
-    /// <summary>Ethernet frames with just enough of each header for the program (checksums are not looked at).</summary>
-    internal static class Frames
-    {
-        private static readonly byte[] Macs = [0x02, 0, 0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0x0a];
-
-        public static byte[] Ipv4(byte[] source, byte[] destination, byte protocol, ushort sourcePort, ushort destinationPort, int options)
-        {
-            int header = 20 + options;
-            var frame = new byte[14 + header + 20];
-            Macs.CopyTo(frame, 0);
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0800);
-            var ip = frame.AsSpan(14);
-            ip[0] = (byte)(0x40 | (header / 4));
-            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(header + 20));
-            BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0x4000); // don't fragment
-            ip[8] = 64;
-            ip[9] = protocol;
-            source.CopyTo(ip[12..]);
-            destination.CopyTo(ip[16..]);
-            for (int i = 20; i < header; i++) ip[i] = 1; // NOP options
-            BinaryPrimitives.WriteUInt16BigEndian(ip[header..], sourcePort);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[(header + 2)..], destinationPort);
-            return frame;
-        }
-
-        public static byte[] Ipv6(byte[] source, byte[] destination, byte next, ushort sourcePort, ushort destinationPort)
-        {
-            var frame = new byte[14 + 40 + 20];
-            Macs.CopyTo(frame, 0);
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x86DD);
-            var ip = frame.AsSpan(14);
-            ip[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], 20);
-            ip[6] = next;
-            ip[7] = 64;
-            source.CopyTo(ip[8..]);
-            destination.CopyTo(ip[24..]);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[40..], sourcePort);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[42..], destinationPort);
-            return frame;
-        }
-
-        public static byte[] Arp()
-        {
-            var frame = new byte[14 + 28];
-            Macs.CopyTo(frame, 0);
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0806);
-            byte[] body = [0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0x0a, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2];
-            body.CopyTo(frame, 14);
-            return frame;
-        }
-
-        public static byte[] WithFragment(byte[] ipv4Frame, ushort flagsAndOffset)
-        {
-            var frame = (byte[])ipv4Frame.Clone();
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 6), flagsAndOffset);
-            return frame;
-        }
-
-        public static byte[] WithFirstByte(byte[] ipFrame, byte value)
-        {
-            var frame = (byte[])ipFrame.Clone();
-            frame[14] = value;
-            return frame;
-        }
-
-        public static byte[] Tagged(byte[] frame)
-        {
-            var tagged = new byte[frame.Length + 4];
-            frame.AsSpan(0, 12).CopyTo(tagged);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), 0x8100);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), 7);
-            frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
-            return tagged;
-        }
     }
 }
