@@ -279,16 +279,58 @@ public class KernelQueueShardingTests
     }
 
     [Fact]
-    public void BadQueueCountsAreRefusedBeforeAnythingIsOpened()
+    public void ATapWithOneQueuePerShardIsRemovedWithTheNetwork()
     {
-        foreach (int queues in new[] { 0, -1, 65 })
+        Prerequisites.RequireRoot();
+        string name = IpRoute2.UniqueInterfaceName("wqd");
+        var network = ShardedNetwork.OpenTap(new TapDeviceOptions { Name = name }, 3, ShardedKernelLink.Configure);
+        try
         {
-            var tap = Assert.Throws<WirestackException>(() => ShardedNetwork.OpenTap(null, queues, ShardedKernelLink.Configure));
-            Assert.Equal(WirestackErrorCode.InvalidArgument, tap.ErrorCode);
-            Assert.Contains($"not {queues}", tap.Message, StringComparison.Ordinal);
-            var packet = Assert.Throws<WirestackException>(() => ShardedNetwork.OpenPacketRing("lo", null, queues, ShardedKernelLink.Configure));
-            Assert.Equal(WirestackErrorCode.InvalidArgument, packet.ErrorCode);
+            Assert.Equal(name, network.InterfaceName);
+            Assert.Equal(FlowHashFunction.SymmetricFold, network.Steering.HashFunction);
+            Assert.Equal(3, network.Steering.ShardCount);
+            // The kernel shows one transmit queue per attached descriptor.
+            string queues = ProcessRunner.Run("ls", $"/sys/class/net/{name}/queues").EnsureSuccess("ls queues").StandardOutput;
+            Output?.WriteLine(queues);
+            Assert.Contains("tx-2", queues, StringComparison.Ordinal);
+            Assert.DoesNotContain("tx-3", queues, StringComparison.Ordinal);
         }
+        finally
+        {
+            network.Dispose();
+        }
+        Assert.False(Directory.Exists($"/sys/class/net/{name}"), $"{name} should be gone with its last queue");
+    }
+
+    [Fact]
+    public void ANameTakenBySingleQueueTapIsRefusedAndLeftAlone()
+    {
+        Prerequisites.RequireRoot();
+        string name = IpRoute2.UniqueInterfaceName("wqn");
+        using var single = new TapDevice(new TapDeviceOptions { Name = name });
+        var e = Assert.Throws<IOException>(() => ShardedNetwork.OpenTap(new TapDeviceOptions { Name = name }, 2, ShardedKernelLink.Configure));
+        Output?.WriteLine(e.Message);
+        Assert.Contains("not a multi-queue TAP device", e.Message, StringComparison.Ordinal);
+        Assert.True(Directory.Exists($"/sys/class/net/{name}"));
+        Assert.True(single.TryGetTransmitSlot(out _)); // still usable
+    }
+
+    [Fact]
+    public void FanoutSocketsCanBeOpenedAgainOnceDisposed()
+    {
+        Prerequisites.RequireRoot();
+        using var link = QuietVethLink.Create("10.241.2.1/24");
+        int firstGroup;
+        using (var network = ShardedNetwork.OpenPacketRing(link.HostEnd, null, 2, ShardedKernelLink.Configure))
+        {
+            firstGroup = ((PacketRingDevice)network.HardwareRss!.Queues[0].Inner).FanoutGroupId();
+            Assert.NotEqual(0, firstGroup);
+            Assert.Equal(link.HostEnd, network.InterfaceName);
+        }
+        using var again = ShardedNetwork.OpenPacketRing(link.HostEnd, null, 2, ShardedKernelLink.Configure);
+        Assert.NotEqual(0, ((PacketRingDevice)again.HardwareRss!.Queues[1].Inner).FanoutGroupId());
+        var missing = Assert.Throws<IOException>(() => ShardedNetwork.OpenPacketRing("wsnosuch0", null, 2, ShardedKernelLink.Configure));
+        Assert.Contains("no interface 'wsnosuch0'", missing.Message, StringComparison.Ordinal);
     }
 
     private static long PeerReceived(QuietVethLink link) =>
