@@ -21,6 +21,12 @@ namespace Wirestack.Nic;
 /// shard; an endpoint only ever receives one direction, so it is off by default, which keeps the NIC's hash.
 /// </para>
 /// <para>
+/// <see cref="ForKernelQueues"/> makes the other kind: the hash Wirestack's kernel steering program computes for the
+/// queues of a multi-queue TAP device or the sockets of an AF_PACKET fanout group (<see cref="FlowHashFunction.SymmetricFold"/>),
+/// taken modulo the shard count; frames that program cannot hash (anything but TCP and UDP over IPv4 or over IPv6 without
+/// extension headers, fragments, and frames with a VLAN tag) go to <see cref="ControlShard"/>.
+/// </para>
+/// <para>
 /// Frames without a flow: ARP (requests and replies), neighbour solicitations and advertisements, and ICMP errors
 /// (unreachable, packet too big, time exceeded, parameter problem) go to every shard: each shard has its own
 /// neighbour and path-MTU caches, a reply answers whichever shard asked, and a request fills every shard's cache with
@@ -38,8 +44,12 @@ public sealed class FlowSteering
     /// <summary>Entries in the indirection table (the hash's low 7 bits pick one), as on most NICs.</summary>
     public const int IndirectionTableSize = 128;
 
+    /// <summary>The constant <see cref="FlowHashFunction.SymmetricFold"/> multiplies by: 2^32 over the golden ratio, which spreads every input bit over the upper half.</summary>
+    public const uint FoldMultiplier = 0x9E3779B1;
+
     private readonly ToeplitzHash _hash;
     private readonly byte[] _indirection = new byte[IndirectionTableSize];
+    private readonly bool _fold;
 
     /// <summary>Steers flows over <paramref name="shardCount"/> shards with the standard RSS key and a round-robin table.</summary>
     /// <param name="shardCount">1 to 64.</param>
@@ -56,6 +66,24 @@ public sealed class FlowSteering
         for (int i = 0; i < IndirectionTableSize; i++) _indirection[i] = (byte)(i % shardCount);
     }
 
+    private FlowSteering(int shardCount)
+        : this(shardCount, null, symmetric: true)
+    {
+        _fold = true;
+    }
+
+    /// <summary>
+    /// Steers flows over <paramref name="shardCount"/> kernel queues as Wirestack's steering program does
+    /// (<see cref="FlowHashFunction.SymmetricFold"/>): the queues of a multi-queue TAP device, or the sockets of an
+    /// AF_PACKET fanout group. The shard is the hash modulo <paramref name="shardCount"/>; there is no indirection table.
+    /// </summary>
+    /// <param name="shardCount">1 to 64.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="shardCount"/> is out of range.</exception>
+    public static FlowSteering ForKernelQueues(int shardCount) => new(shardCount);
+
+    /// <summary>Which hash this steering computes, and so whether shards come from the indirection table or the hash modulo the count.</summary>
+    public FlowHashFunction HashFunction => _fold ? FlowHashFunction.SymmetricFold : FlowHashFunction.Toeplitz;
+
     /// <summary>How many shards flows are spread over.</summary>
     public int ShardCount { get; }
 
@@ -70,8 +98,11 @@ public sealed class FlowSteering
     /// traffic flows: the steering is read without locks.
     /// </summary>
     /// <exception cref="ArgumentException">The table is not <see cref="IndirectionTableSize"/> entries, or names a shard that does not exist.</exception>
+    /// <exception cref="InvalidOperationException">The steering is <see cref="FlowHashFunction.SymmetricFold"/>, which has no table.</exception>
     public void SetIndirectionTable(ReadOnlySpan<byte> table)
     {
+        if (_fold)
+            throw new InvalidOperationException("Steering for kernel queues picks the shard as the hash modulo the shard count; it has no indirection table to set.");
         if (table.Length != IndirectionTableSize)
             throw new ArgumentException($"The indirection table has {table.Length} entries; it needs {IndirectionTableSize}.", nameof(table));
         for (int i = 0; i < table.Length; i++)
@@ -80,7 +111,10 @@ public sealed class FlowSteering
         table.CopyTo(_indirection);
     }
 
-    /// <summary>The Toeplitz hash of a flow as a frame from <paramref name="source"/> to <paramref name="destination"/> carries it.</summary>
+    /// <summary>
+    /// The hash of a flow as a frame from <paramref name="source"/> to <paramref name="destination"/> carries it: the
+    /// Toeplitz hash, or for <see cref="FlowHashFunction.SymmetricFold"/> the 16-bit fold (the same both ways).
+    /// </summary>
     /// <exception cref="ArgumentException">The addresses are of different families.</exception>
     public uint Hash(IpAddress source, ushort sourcePort, IpAddress destination, ushort destinationPort)
     {
@@ -100,17 +134,37 @@ public sealed class FlowSteering
             destination.AsIpv6.WriteTo(tuple[16..]);
             length = 32;
         }
+        if (_fold) return Fold(tuple[..length], sourcePort, destinationPort);
         BinaryPrimitives.WriteUInt16BigEndian(tuple[length..], sourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(tuple[(length + 2)..], destinationPort);
         return HashTuple(tuple[..(length + 4)], length / 2);
     }
 
     /// <summary>
+    /// <see cref="FlowHashFunction.SymmetricFold"/> of a flow: every 32-bit word of the two addresses
+    /// (<paramref name="addresses"/>, source then destination, network order) and the two ports exclusive-ored, times
+    /// <see cref="FoldMultiplier"/> modulo 2^32, upper 16 bits. Exclusive-or does not care about order, so both
+    /// directions agree; 16 bits because the TAP driver truncates the program's answer to 16 bits before its modulo.
+    /// </summary>
+    /// <param name="addresses">8 bytes (IPv4) or 32 bytes (IPv6).</param>
+    /// <param name="sourcePort">One port.</param>
+    /// <param name="destinationPort">The other port.</param>
+    public static uint Fold(ReadOnlySpan<byte> addresses, ushort sourcePort, ushort destinationPort)
+    {
+        uint x = (uint)(sourcePort ^ destinationPort);
+        for (int i = 0; i + 4 <= addresses.Length; i += 4) x ^= BinaryPrimitives.ReadUInt32BigEndian(addresses[i..]);
+        return (x * FoldMultiplier) >> 16;
+    }
+
+    /// <summary>
     /// The shard that receives the frames of a flow from <paramref name="source"/> to <paramref name="destination"/>:
     /// for a connection we open, the source is the peer and the destination is us.
     /// </summary>
-    public int ShardOf(IpAddress source, ushort sourcePort, IpAddress destination, ushort destinationPort) =>
-        _indirection[Hash(source, sourcePort, destination, destinationPort) & (IndirectionTableSize - 1)];
+    public int ShardOf(IpAddress source, ushort sourcePort, IpAddress destination, ushort destinationPort)
+    {
+        uint hash = Hash(source, sourcePort, destination, destinationPort);
+        return _fold ? (int)(hash % (uint)ShardCount) : _indirection[hash & (IndirectionTableSize - 1)];
+    }
 
     /// <summary>The shard <paramref name="frame"/> (an Ethernet frame) goes to, or <see cref="AllShards"/>.</summary>
     /// <remarks>Never throws: a frame too short or malformed to classify goes to <see cref="ControlShard"/>, whose stack drops and counts it.</remarks>
@@ -121,6 +175,8 @@ public sealed class FlowSteering
         ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
         if (etherType == 0x8100 && frame.Length >= 18)
         {
+            // The kernel's steering program sends tagged frames to queue 0 (it hashes no VLAN).
+            if (_fold) return ControlShard;
             offset += 4;
             etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
         }
@@ -175,6 +231,7 @@ public sealed class FlowSteering
         if (fragment) return ControlShard;
         if (protocol is 6 or 17)
         {
+            if (_fold) return FoldShard(packet.Slice(12, 8), packet[headerLength..]);
             Span<byte> tuple = stackalloc byte[12];
             packet.Slice(12, 8).CopyTo(tuple);
             packet.Slice(headerLength, 4).CopyTo(tuple[8..]);
@@ -194,6 +251,7 @@ public sealed class FlowSteering
         byte next = packet[6];
         if (next is 6 or 17)
         {
+            if (_fold) return FoldShard(packet.Slice(8, 32), packet[40..]);
             Span<byte> tuple = stackalloc byte[36];
             packet.Slice(8, 32).CopyTo(tuple);
             packet.Slice(40, 4).CopyTo(tuple[32..]);
@@ -208,6 +266,9 @@ public sealed class FlowSteering
         }
         return ControlShard;
     }
+
+    private int FoldShard(ReadOnlySpan<byte> addresses, ReadOnlySpan<byte> ports) =>
+        (int)(Fold(addresses, BinaryPrimitives.ReadUInt16BigEndian(ports), BinaryPrimitives.ReadUInt16BigEndian(ports[2..])) % (uint)ShardCount);
 
     private int Lookup(uint hash) => _indirection[hash & (IndirectionTableSize - 1)];
 

@@ -73,6 +73,18 @@ public sealed class HardwareRssQueue : INetworkDevice
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The device's own frames carry what the device did for them (a trusted checksum, coalesced segments); frames
+    /// passed on by another queue (ARP, neighbour discovery, ICMP errors, none of which a device offloads) carry none.
+    /// </remarks>
+    public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
+    {
+        if (!_lendingSide) return Inner.GetReceived(index, out offload);
+        offload = FrameOffload.None;
+        return GetReceived(index);
+    }
+
+    /// <inheritdoc />
     public void ReleaseReceived(int count)
     {
         if ((uint)count > (uint)_lent) throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {_lent} frames are lent.");
@@ -93,6 +105,9 @@ public sealed class HardwareRssQueue : INetworkDevice
 
     /// <inheritdoc />
     public void CommitTransmit(int length) => Inner.CommitTransmit(length);
+
+    /// <inheritdoc />
+    public void CommitTransmit(int length, in FrameOffload offload) => Inner.CommitTransmit(length, offload);
 
     /// <inheritdoc />
     public int Flush() => Inner.Flush();

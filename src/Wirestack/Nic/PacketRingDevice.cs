@@ -42,7 +42,7 @@ namespace Wirestack.Nic;
 /// and the frames behind it still go out, in order. Needs CAP_NET_RAW (root).
 /// </para>
 /// </remarks>
-public sealed unsafe class PacketRingDevice : INetworkDevice
+public sealed unsafe partial class PacketRingDevice : INetworkDevice
 {
     private const int EthernetHeaderLength = 14;
     private const int VlanTagLength = 4;
@@ -63,7 +63,7 @@ public sealed unsafe class PacketRingDevice : INetworkDevice
     // Offloads on: each frame's bytes follow a virtio_net_hdr of this length, and segments may be this long.
     private readonly int _headerLength;
     private readonly int _maxOffloadFrameLength;
-    private readonly bool _skipOutgoing;
+    private bool _skipOutgoing;
     private readonly bool _promiscuous;
     private readonly ReadinessWaiter _waiter;
 

@@ -60,7 +60,7 @@ public sealed unsafe class TapDevice : INetworkDevice
         if (_fd < 0) throw OpenFailure(LinuxNative.LastError);
         try
         {
-            Name = Attach(_fd, options.Name, options.Offloads);
+            Name = Attach(_fd, options.Name, options.Offloads, options.MultiQueue);
             KernelMacAddress = Configure(Name, options.Mtu);
             _waiter = new ReadinessWaiter(_fd);
             // Last, so that a failure above leaves no interface behind that this call created.
@@ -315,11 +315,16 @@ public sealed unsafe class TapDevice : INetworkDevice
         _ => new IOException($"opening {TapNative.CloneDevicePath} failed: {LinuxNative.Describe(errno)}."),
     };
 
-    internal static Exception AttachFailure(string? name, int errno, bool nameExists)
+    internal static Exception AttachFailure(string? name, int errno, bool nameExists, bool multiQueue = false)
     {
         string what = string.IsNullOrEmpty(name) ? "creating a TAP device" : $"creating or attaching to TAP device '{name}'";
+        if (multiQueue) what = string.IsNullOrEmpty(name) ? "creating a multi-queue TAP device" : $"creating or adding a queue to multi-queue TAP device '{name}'";
         return errno switch
         {
+            LinuxNative.EINVAL when multiQueue && nameExists => new IOException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; a network device named '{name}' exists and is not a multi-queue TAP device (it is a single-queue TAP, a TUN device or another kind of interface). Choose another name, or delete it with `ip link delete {name}`."),
+            TapNative.E2BIG when multiQueue => new IOException(
+                $"{what} failed: {LinuxNative.Describe(errno)}; the device has the most queues the kernel allows (256)."),
             LinuxNative.EPERM or LinuxNative.EACCES => new UnauthorizedAccessException(
                 $"{what} failed: {LinuxNative.Describe(errno)}; run as root or with CAP_NET_ADMIN (without it, only a TAP device made for your user, e.g. `ip tuntap add NAME mode tap user USER`, can be attached)."),
             TapNative.EBUSY => new IOException(
@@ -343,18 +348,32 @@ public sealed unsafe class TapDevice : INetworkDevice
     private IOException Deleted(int errno) =>
         new($"TAP device '{Name}' was deleted while open ({LinuxNative.Describe(errno)}); dispose this device and create a new one.");
 
-    // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name. With offloads,
-    // every frame carries a virtio_net_hdr and the kernel may hand over (and take) unfinished checksums and segments.
-    private static string Attach(int fd, string? name, bool offloads)
+    /// <summary>
+    /// Makes the kernel pick the transmit queue of every frame it sends on this (multi-queue) interface by running
+    /// <paramref name="programFd"/>, a socket-filter program, and taking its answer modulo the number of queues
+    /// (TUNSETSTEERINGEBPF). The program belongs to the interface, not to this queue: any queue's device sets it.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused the program.</exception>
+    internal void AttachSteeringProgram(int programFd)
+    {
+        ThrowIfDisposed();
+        if (LinuxNative.Ioctl(_fd, TapNative.TUNSETSTEERINGEBPF, &programFd) < 0)
+            throw ConfigureFailure("attaching the flow steering program (TUNSETSTEERINGEBPF)", Name, LinuxNative.LastError);
+    }
+
+    // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name (with
+    // IFF_MULTI_QUEUE: as one more queue). With offloads, every frame carries a virtio_net_hdr and the kernel may hand
+    // over (and take) unfinished checksums and segments.
+    private static string Attach(int fd, string? name, bool offloads, bool multiQueue)
     {
         TapNative.IfReq request = default;
         request.SetName(name);
-        request.Flags = (short)(TapNative.IFF_TAP | TapNative.IFF_NO_PI | (offloads ? TapNative.IFF_VNET_HDR : 0));
+        request.Flags = (short)(TapNative.IFF_TAP | TapNative.IFF_NO_PI | (offloads ? TapNative.IFF_VNET_HDR : 0) | (multiQueue ? TapNative.IFF_MULTI_QUEUE : 0));
         if (LinuxNative.Ioctl(fd, TapNative.TUNSETIFF, &request) < 0)
         {
             int errno = LinuxNative.LastError;
             bool exists = !string.IsNullOrEmpty(name) && LinuxNative.IfNameToIndex(name) != 0;
-            throw AttachFailure(name, errno, exists);
+            throw AttachFailure(name, errno, exists, multiQueue);
         }
         string attached = request.GetName();
         if (offloads)

@@ -47,6 +47,15 @@ public sealed record TapDeviceOptions
     /// </summary>
     public bool Offloads { get; init; }
 
+    /// <summary>
+    /// True to open one queue of a multi-queue TAP interface (IFF_MULTI_QUEUE): every device opened with the same
+    /// <see cref="Name"/> and this set adds a queue, and the kernel spreads the frames it sends over the queues (by its
+    /// own flow hash, or by a steering program; <see cref="Sockets.ShardedNetwork.OpenTap"/> opens the queues and
+    /// attaches Wirestack's). An interface is single-queue or multi-queue from its creation on; the other kind cannot
+    /// attach to it. Default false.
+    /// </summary>
+    public bool MultiQueue { get; init; }
+
     internal void Validate()
     {
         if (!string.IsNullOrEmpty(Name)) ValidateName(Name);

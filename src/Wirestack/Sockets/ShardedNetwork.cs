@@ -6,7 +6,9 @@ namespace Wirestack.Sockets;
 /// <summary>
 /// Several <see cref="Netstack"/>s, one per receive queue, presented as one network: thread-per-ring scaling. Every
 /// shard has the same MAC and addresses and its own device, stack thread (pinned to a CPU on request), interface,
-/// neighbour caches and connection tables; flows are spread over the shards by the Toeplitz hash of their 4-tuple.
+/// neighbour caches and connection tables; flows are spread over the shards by a hash of their 4-tuple: the NIC's
+/// Toeplitz hash, or for the queues of a multi-queue TAP device or an AF_PACKET fanout group (<see cref="OpenTap"/>,
+/// <see cref="OpenPacketRing"/>) the one Wirestack's steering program computes in the kernel.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -14,7 +16,8 @@ namespace Wirestack.Sockets;
 /// caches, timers and TCP and UDP tables, the sockets' rings. What is shared: the MAC and addresses, the
 /// <see cref="FlowSteering"/> (read-only after start), and, in software mode, the device and its lock. Where the hash
 /// lives: in the NIC when it does RSS (one AF_XDP socket per hardware queue, the steering configured with the NIC's
-/// key and indirection table so the two agree), or in <see cref="SoftwareRss"/>, which takes the one receive ring and
+/// key and indirection table so the two agree), in the kernel (Wirestack's eBPF steering program on a multi-queue TAP
+/// device or an AF_PACKET fanout group, with <see cref="FlowSteering.ForKernelQueues"/>), or in <see cref="SoftwareRss"/>, which takes the one receive ring and
 /// steers each frame into its shard's ring. With N cores, N shards: each core polls its own queue and touches only
 /// its own tables; nothing is locked on the data path but the software mode's shared device.
 /// </para>
@@ -27,12 +30,13 @@ namespace Wirestack.Sockets;
 /// answered by shard 0.
 /// </para>
 /// </remarks>
-public sealed class ShardedNetwork : INetwork
+public sealed partial class ShardedNetwork : INetwork
 {
     private readonly Netstack[] _shards;
     private readonly SoftwareRss? _softwareRss;
     private readonly HardwareRss? _hardwareRss;
     private readonly int[] _pinnedCpus;
+    private IDisposable? _steeringProgram;
     private int _nextShard = -1;
     private int _disposed;
 
@@ -198,7 +202,10 @@ public sealed class ShardedNetwork : INetwork
         return -1;
     }
 
-    /// <summary>Stops every shard (sockets fail with <see cref="WirestackErrorCode.Closed"/>), then the shared steering and the devices it owns.</summary>
+    /// <summary>
+    /// Stops every shard (sockets fail with <see cref="WirestackErrorCode.Closed"/>), then the shared steering and the
+    /// devices it owns, then the kernel steering program's descriptor, if this network loaded one.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -219,6 +226,8 @@ public sealed class ShardedNetwork : INetwork
         foreach (var stack in _shards) stack?.Dispose();
         _softwareRss?.Dispose();
         _hardwareRss?.Dispose();
+        // After the queues: the kernel holds its own reference to an attached program, so this only closes the fd.
+        _steeringProgram?.Dispose();
     }
 
     private static HardwareRss Wrap(IReadOnlyList<INetworkDevice> devices, FlowSteering steering, bool ownsDevices)

@@ -40,6 +40,52 @@ public class HardwareRssTests
     }
 
     [Fact]
+    public void AQueuePassesItsDevicesOffloadsThroughAndPassedOnFramesCarryNone()
+    {
+        var (wire0, device0) = PipeDevice.CreatePair(new PipeDeviceOptions { TrustTransportChecksums = true });
+        var (wire1, device1) = PipeDevice.CreatePair(new PipeDeviceOptions { TrustTransportChecksums = true });
+        var recording = new OffloadRecorder(device0);
+        using var rss = new HardwareRss([recording, device1], FlowSteering.ForKernelQueues(2));
+        Send(wire0, TcpSegment(TcpFlags.Ack, 1, 1, [7]));
+        Send(wire0, ArpRequest());
+        wire0.Flush();
+
+        var queue0 = rss.Queues[0];
+        Assert.Equal(2, queue0.Receive());
+        queue0.GetReceived(0, out var offload);
+        Assert.True(offload.TransportChecksumTrusted); // the device's own frame, as the device said
+        queue0.ReleaseReceived(2);
+        var queue1 = rss.Queues[1];
+        Assert.Equal(1, queue1.Receive());
+        queue1.GetReceived(0, out offload);
+        Assert.Equal(FrameOffload.None, offload); // the ARP request queue 0 passed on
+        queue1.ReleaseReceived(1);
+
+        // A segment to cut reaches the device with its segment size.
+        Assert.True(queue0.TryGetTransmitSlot(out var slot));
+        slot[0] = 1;
+        queue0.CommitTransmit(1, new FrameOffload { SegmentSize = 1448 });
+        Assert.Equal(1448, recording.LastSegmentSize);
+        GC.KeepAlive(wire1);
+    }
+
+    // Records the segment size of the last commit instead of sending.
+    private sealed class OffloadRecorder(INetworkDevice inner) : DeviceWrapper(inner)
+    {
+        private readonly byte[] _slot = new byte[2048];
+
+        public int LastSegmentSize { get; private set; } = -1;
+
+        public override bool TryGetTransmitSlot(out Span<byte> slot)
+        {
+            slot = _slot;
+            return true;
+        }
+
+        public override void CommitTransmit(int length, in FrameOffload offload) => LastSegmentSize = offload.SegmentSize;
+    }
+
+    [Fact]
     public void IsForAllShardsPicksArpNeighbourDiscoveryAndIcmpErrorsOnly()
     {
         var steering = new FlowSteering(2);

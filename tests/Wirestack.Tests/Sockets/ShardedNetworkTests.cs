@@ -159,12 +159,15 @@ public class ShardedNetworkTests
         foreach (var sender in senders) sender.Dispose();
     }
 
-    [Fact]
-    public async Task OnANicThatStepsArpToQueueZeroEveryShardStillResolvesAndServesItsFlows()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnANicThatStepsArpToQueueZeroEveryShardStillResolvesAndServesItsFlows(bool kernelQueues)
     {
-        // The NIC hashes like FlowSteering but puts ARP on queue 0 only: HardwareRss passes it on to shard 1.
+        // The NIC hashes like FlowSteering (Toeplitz, or the fold Wirestack's program computes for TAP queues and
+        // AF_PACKET fanout) but puts ARP on queue 0 only: HardwareRss passes it on to shard 1.
         var (near, far) = PipeDevice.CreatePair(new PipeDeviceOptions { RingSize = 4096 });
-        var steering = new FlowSteering(2);
+        var steering = kernelQueues ? FlowSteering.ForKernelQueues(2) : new FlowSteering(2);
         using var nic = new EmulatedRssNic(near, steering);
         var network = new ShardedNetwork([.. nic.Queues], steering, b => Configure(b, "02:00:00:00:00:0a", Ours));
         await using var _ = network;

@@ -14,11 +14,13 @@ internal static unsafe partial class BpfNative
     public const int BPF_MAP_CREATE = 0;
     public const int BPF_MAP_UPDATE_ELEM = 2;
     public const int BPF_PROG_LOAD = 5;
+    public const int BPF_PROG_TEST_RUN = 10;
     public const int BPF_PROG_GET_FD_BY_ID = 13;
     public const int BPF_MAP_GET_FD_BY_ID = 14;
     public const int BPF_OBJ_GET_INFO_BY_FD = 15;
 
     public const uint BPF_MAP_TYPE_XSKMAP = 17;
+    public const uint BPF_PROG_TYPE_SOCKET_FILTER = 1;
     public const uint BPF_PROG_TYPE_XDP = 6;
 
     public const int ENOSYS = 38;
@@ -71,7 +73,14 @@ internal static unsafe partial class BpfNative
     /// Loads an XDP program of <paramref name="instructions"/> (8 bytes each) named
     /// <paramref name="name"/>; returns its fd, or -1 with the verifier's log in <paramref name="log"/>.
     /// </summary>
-    public static int LoadXdpProgram(ReadOnlySpan<ulong> instructions, string name, out string log)
+    public static int LoadXdpProgram(ReadOnlySpan<ulong> instructions, string name, out string log) =>
+        LoadProgram(BPF_PROG_TYPE_XDP, instructions, name, out log);
+
+    /// <summary>
+    /// Loads a program of <paramref name="type"/> (a BPF_PROG_TYPE_*) of <paramref name="instructions"/> (8 bytes
+    /// each) named <paramref name="name"/>; returns its fd, or -1 with the verifier's log in <paramref name="log"/>.
+    /// </summary>
+    public static int LoadProgram(uint type, ReadOnlySpan<ulong> instructions, string name, out string log)
     {
         byte* attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
@@ -83,7 +92,7 @@ internal static unsafe partial class BpfNative
         fixed (ulong* code = instructions)
         fixed (byte* licenseBytes = license)
         {
-            *(uint*)(attr + 0) = BPF_PROG_TYPE_XDP;
+            *(uint*)(attr + 0) = type;
             *(uint*)(attr + 4) = (uint)instructions.Length;
             *(ulong*)(attr + 8) = (ulong)code;
             *(ulong*)(attr + 16) = (ulong)licenseBytes;
@@ -102,6 +111,27 @@ internal static unsafe partial class BpfNative
         }
         log = fd < 0 ? Marshal.PtrToStringUTF8((nint)logBuffer) ?? "" : "";
         return fd;
+    }
+
+    /// <summary>
+    /// Runs the loaded program once on <paramref name="packet"/> (for a socket filter: an Ethernet frame, which the
+    /// kernel hands over as a received skb) and returns 0 with the program's answer in <paramref name="result"/>, or -1.
+    /// </summary>
+    public static int TestRun(int programFd, ReadOnlySpan<byte> packet, out uint result)
+    {
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        int status;
+        fixed (byte* data = packet)
+        {
+            *(uint*)(attr + 0) = (uint)programFd;
+            *(uint*)(attr + 8) = (uint)packet.Length;
+            *(ulong*)(attr + 16) = (ulong)data;
+            *(uint*)(attr + 32) = 1; // repeat
+            status = Bpf(BPF_PROG_TEST_RUN, attr);
+        }
+        result = *(uint*)(attr + 4);
+        return status;
     }
 
     /// <summary>Opens the loaded program with id <paramref name="id"/>; its fd or -1.</summary>

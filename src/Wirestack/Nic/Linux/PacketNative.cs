@@ -29,8 +29,15 @@ internal static unsafe class PacketNative
     public const int PACKET_HDRLEN = 11;
     public const int PACKET_TX_RING = 13;
     public const int PACKET_VNET_HDR = 15;
+    public const int PACKET_FANOUT = 18;
     public const int PACKET_QDISC_BYPASS = 20;
+    public const int PACKET_FANOUT_DATA = 22;
     public const int PACKET_IGNORE_OUTGOING = 23;
+
+    // PACKET_FANOUT's type (the upper 16 bits' low byte) and flags (their high byte).
+    public const int PACKET_FANOUT_EBPF = 7;
+    public const int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    public const int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
 
     public const int PACKET_MR_PROMISC = 1;
 

@@ -21,6 +21,9 @@ internal static unsafe class TapNative
     public const nuint TUNSETOFFLOAD = 0x400454D0;
     public const nuint TUNSETVNETHDRSZ = 0x400454D8;
 
+    /// <summary>_IOR('T', 224, int): attaches (or with -1 detaches) a socket-filter program that picks the transmit queue.</summary>
+    public const nuint TUNSETSTEERINGEBPF = 0x800454E0;
+
     public const nuint SIOCGIFFLAGS = 0x8913;
     public const nuint SIOCSIFFLAGS = 0x8914;
     public const nuint SIOCGIFMTU = 0x8921;
@@ -28,6 +31,7 @@ internal static unsafe class TapNative
     public const nuint SIOCGIFHWADDR = 0x8927;
 
     public const short IFF_TAP = 0x0002;
+    public const short IFF_MULTI_QUEUE = 0x0100;
     public const short IFF_NO_PI = 0x1000;
     public const short IFF_VNET_HDR = 0x4000;
 
@@ -40,6 +44,7 @@ internal static unsafe class TapNative
     public const short IFF_UP = 0x1;
 
     public const int EBUSY = 16;
+    public const int E2BIG = 7;
     public const int EBADFD = 77;
 
     /// <summary>
