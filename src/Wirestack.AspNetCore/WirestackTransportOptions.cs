@@ -28,8 +28,8 @@ public sealed class WirestackTransportOptions
     /// How many stack threads the network built from <see cref="Netstack"/> runs (<c>Wirestack:Queues</c>), 1 to 64.
     /// Default 1: one <see cref="Sockets.Netstack"/>. With more, a <see cref="ShardedNetwork"/> of that many shards,
     /// each with its own stack thread, connection tables and the same MAC and addresses, the device's frames spread over
-    /// them by the hash of each flow (in software for now, over the one device opened without segmentation offloads);
-    /// usually the number of cores to give the network. Ignored when
+    /// them by the hash of each flow: one kernel queue per shard (a multi-queue TAP, or an AF_PACKET fanout group), which
+    /// Wirestack's own eBPF program picks for each frame; usually the number of cores to give the network. Ignored when
     /// <see cref="Stack"/> or <see cref="Network"/> is given.
     /// </summary>
     public int Queues { get; set; } = 1;

@@ -16,12 +16,9 @@ internal static class NetworkFactory
     /// addresses, routes and capacities from <paramref name="options"/>. Disposing the network closes the device.
     /// </summary>
     /// <remarks>
-    /// With more than one queue the shards share the one device by software RSS (<see cref="ShardedNetwork.Create"/>):
-    /// one kernel queue, the frames spread over the stack threads in user space, the device opened without offloads
-    /// (<see cref="NetstackOptions.TapOffloads"/> and <see cref="NetstackOptions.PacketRingOffloads"/> are ignored,
-    /// as software RSS cannot carry them). Where the device can open one kernel
-    /// queue per stack thread (multi-queue TAP, AF_PACKET fanout), this is the method to open them in and hand them to
-    /// the <see cref="ShardedNetwork"/> constructor that takes one device per shard instead.
+    /// With more than one queue each shard gets a kernel queue of its own (<see cref="ShardedNetwork.OpenTap"/>: a
+    /// multi-queue TAP; <see cref="ShardedNetwork.OpenPacketRing"/>: an AF_PACKET fanout group), steered by Wirestack's
+    /// own eBPF program, with the offloads the options ask for.
     /// </remarks>
     /// <param name="options">The stack's settings; validated here and not changed.</param>
     /// <param name="queues">How many stack threads, 1 to 64.</param>
@@ -40,13 +37,19 @@ internal static class NetworkFactory
         var own = new NetstackOptions();
         options.CopyTo(own);
         if (queues == 1) return new StackNetwork(new NetstackBuilder(own).Build(), ownsStack: true);
-        // Software RSS copies frames between the device and the shards' rings without what the device did to them
-        // (SoftwareRssQueue keeps no FrameOffload): a TAP device with offloads hands over coalesced segments with
-        // checksums left to fill, and Kestrel on Queues=2 over TAP hung. So the shared device runs without offloads.
-        own.TapOffloads = false;
-        own.PacketRingOffloads = false;
-        var device = OpenDevice(own);
-        return ShardedNetwork.Create(device, queues, builder => own.CopyTo(builder.Options), ownsDevice: true);
+        void Configure(NetstackBuilder builder) => own.CopyTo(builder.Options);
+        try
+        {
+            return own.Device switch
+            {
+                NetstackDeviceKind.Tap => ShardedNetwork.OpenTap(TapOptions(own), queues, Configure),
+                _ => ShardedNetwork.OpenPacketRing(own.DeviceName!, PacketRingOptions(own), queues, Configure),
+            };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw CannotOpen(own, e);
+        }
     }
 
     /// <summary>Opens the one device <paramref name="options"/> name; the caller owns it.</summary>
@@ -57,14 +60,22 @@ internal static class NetworkFactory
         {
             return options.Device switch
             {
-                NetstackDeviceKind.Tap => new TapDevice(new TapDeviceOptions { Name = options.DeviceName, Mtu = options.Mtu, Offloads = options.TapOffloads }),
-                NetstackDeviceKind.PacketRing => PacketRingDevice.Open(options.DeviceName!, new PacketRingDeviceOptions { Offloads = options.PacketRingOffloads }),
+                NetstackDeviceKind.Tap => new TapDevice(TapOptions(options)),
+                NetstackDeviceKind.PacketRing => PacketRingDevice.Open(options.DeviceName!, PacketRingOptions(options)),
                 _ => throw new WirestackException(WirestackErrorCode.InvalidArgument, $"NetstackOptions.Device is {options.Device}; name Tap or PacketRing, or give the device in code."),
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new WirestackException(WirestackErrorCode.InvalidArgument, $"Cannot open the {options.Device} device '{options.DeviceName}': {e.Message}", e);
+            throw CannotOpen(options, e);
         }
     }
+
+    private static WirestackException CannotOpen(NetstackOptions options, Exception e) =>
+        new(WirestackErrorCode.InvalidArgument, $"Cannot open the {options.Device} device '{options.DeviceName}': {e.Message}", e);
+
+    private static TapDeviceOptions TapOptions(NetstackOptions options) =>
+        new() { Name = options.DeviceName, Mtu = options.Mtu, Offloads = options.TapOffloads };
+
+    private static PacketRingDeviceOptions PacketRingOptions(NetstackOptions options) => new() { Offloads = options.PacketRingOffloads };
 }

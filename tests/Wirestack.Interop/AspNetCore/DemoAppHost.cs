@@ -28,13 +28,24 @@ internal sealed class DemoAppHost : IAsyncDisposable
     public static async Task<DemoAppHost> StartAsync(IPAddress address, int port, Netstack? stack, CancellationToken cancellationToken)
     {
         var problems = new ConcurrentQueue<string>();
-        var app = HttpDemoApp.Create(new IPEndPoint(address, port), stack, configure: builder =>
-        {
-            builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
-        });
+        var app = HttpDemoApp.Create(new IPEndPoint(address, port), stack, configure: builder => KeepProblems(builder, problems));
         await app.StartAsync(cancellationToken);
         return new DemoAppHost(app, problems);
+    }
+
+    /// <summary>The app on a Wirestack network the caller owns (a <see cref="ShardedNetwork"/>, say).</summary>
+    public static async Task<DemoAppHost> StartAsync(IPAddress address, int port, INetwork network, CancellationToken cancellationToken)
+    {
+        var problems = new ConcurrentQueue<string>();
+        var app = HttpDemoApp.Create(new IPEndPoint(address, port), network, configure: builder => KeepProblems(builder, problems));
+        await app.StartAsync(cancellationToken);
+        return new DemoAppHost(app, problems);
+    }
+
+    private static void KeepProblems(WebApplicationBuilder builder, ConcurrentQueue<string> problems)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new ProblemLoggerProvider(problems));
     }
 
     public async ValueTask DisposeAsync()

@@ -17,7 +17,8 @@ namespace Wirestack.Interop.AspNetCore;
 
 /// <summary>
 /// Kestrel on two stack threads by configuration alone (<c>Wirestack:Queues=2</c>): the transport opens the TAP or
-/// AF_PACKET device named in the <c>"Wirestack"</c> section and builds a <see cref="ShardedNetwork"/> over it, with
+/// AF_PACKET device named in the <c>"Wirestack"</c> section as two kernel queues (multi-queue TAP with its offloads, an
+/// AF_PACKET fanout group) and builds a <see cref="ShardedNetwork"/> over them, with
 /// the kernel's <c>wrk</c> as the client in its namespace.
 /// </summary>
 public class KestrelShardedKernelTests

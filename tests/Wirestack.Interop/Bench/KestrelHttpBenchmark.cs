@@ -4,6 +4,7 @@ using System.Text;
 using Wirestack.Interop.AspNetCore;
 using Wirestack.Interop.Iface;
 using Wirestack.Interop.Infrastructure;
+using Wirestack.Interop.Sockets;
 using Wirestack.Testing;
 using static Wirestack.Interop.Iface.KernelLink;
 
@@ -15,7 +16,8 @@ namespace Wirestack.Interop.Bench;
 /// link: small keep-alive responses on one connection (the round trip) and on ten (requests/s, p50, p99) and 1 MiB responses (throughput). Links: TAP with its
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
 /// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
-/// kernel sockets over a veth without offloads. Each load runs for a second first, unmeasured, so that every path is
+/// kernel sockets over a veth without offloads; and the same links with two stack threads, each on a kernel queue of its
+/// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. Each load runs for a second first, unmeasured, so that every path is
 /// measured with the app's code compiled at its final tier (the first path would otherwise pay for the JIT).
 /// The full run is opt-in, because it takes a while and its figures are only meaningful on a quiet machine
 /// (otherwise each row runs for one second, as a smoke test):
@@ -61,6 +63,19 @@ public class KestrelHttpBenchmark
             RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, warmup);
             warmup = 1;
             TestContext.Current.TestOutputHelper?.WriteLine($"{path}: {stack.Counters}");
+            Assert.True(host.Problems.IsEmpty, string.Join("\n", host.Problems));
+        }
+        // Two stack threads, each with a kernel queue of its own (multi-queue TAP, AF_PACKET fanout).
+        foreach (var (kind, path, baseline) in ((LinkKind, string, string)[])[
+            (LinkKind.TapOffloads, "Wirestack, 2 queues, TAP with offloads", KernelOffloads),
+            (LinkKind.Tap, "Wirestack, 2 queues, TAP without offloads", KernelPlain),
+            (LinkKind.PacketRing, "Wirestack, 2 queues, AF_PACKET on veth without offloads", KernelPlain)])
+        {
+            using var link = ShardedKernelLink.Create(kind, "wab");
+            await using var host = await DemoAppHost.StartAsync(OurAddress.ToIPAddress(), Port, link.Network, Token);
+            RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, 1);
+            for (int i = 0; i < link.Network.Shards.Count; i++)
+                TestContext.Current.TestOutputHelper?.WriteLine($"{path}, shard {i}: {link.Network.Shards[i].Counters}");
             Assert.True(host.Problems.IsEmpty, string.Join("\n", host.Problems));
         }
         foreach (bool offloads in (bool[])[true, false])
