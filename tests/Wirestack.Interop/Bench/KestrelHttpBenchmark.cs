@@ -17,12 +17,13 @@ namespace Wirestack.Interop.Bench;
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
 /// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
 /// kernel sockets over a veth without offloads; and the same links with two stack threads, each on a kernel queue of its
-/// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. Each load runs for a second first, unmeasured, so that every path is
-/// measured with the app's code compiled at its final tier (the first path would otherwise pay for the JIT).
+/// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. Each load first runs unmeasured as long as it is then measured,
+/// so that every path is measured with its code compiled at its final tier (a path would otherwise pay for the JIT).
 /// The full run is opt-in, because it takes a while and its figures are only meaningful on a quiet machine
 /// (otherwise each row runs for one second, as a smoke test):
 /// <c>WIRESTACK_HTTP_BENCH=1 dotnet test tests/Wirestack.Interop -c Release --filter KestrelHttpBenchmark</c>
-/// (<c>WIRESTACK_HTTP_BENCH_SECONDS</c> sets each wrk run's length, default 5).
+/// (<c>WIRESTACK_HTTP_BENCH_SECONDS</c> sets each wrk run's length, default 5; <c>WIRESTACK_HTTP_BENCH_ROWS</c> picks
+/// the Wirestack rows whose name contains it).
 /// </summary>
 public class KestrelHttpBenchmark
 {
@@ -43,8 +44,9 @@ public class KestrelHttpBenchmark
         Prerequisites.RequireTool("ethtool", "ethtool");
         int seconds = int.TryParse(Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_SECONDS"), out int s) && s > 0 ? s : full ? 5 : 1;
         var rows = new List<Row>();
-        // The process's first path also pays for the JIT's later tiers of Kestrel's and the stack's code (a row measured
-        // first ran 10-30 % slower than the same row measured later): in the full run it warms up as long as it runs.
+        // A path whose code runs for the first time pays for the JIT's later tiers (a row measured first ran 10-30 %
+        // slower than the same row measured later; a profile of a fresh sharded row found the JIT on a third of the CPU):
+        // in the full run every load warms up as long as it is measured.
         int warmup = full ? seconds : 1;
         // Polling: the stack thread's default (polls on for NetstackOptions.PollBeforeSleep after traffic), sleeping
         // at once, or never sleeping (BusyPolling).
@@ -57,11 +59,11 @@ public class KestrelHttpBenchmark
             (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain, false, null),
             (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain, false, null)])
         {
+            if (!Selected(path)) continue;
             using var link = KernelLink.Create(kind, "wab");
             await using var stack = KestrelKernelTests.StackOn(link, busy, pollBeforeSleep);
             await using var host = await DemoAppHost.StartAsync(OurAddress.ToIPAddress(), Port, stack, Token);
             RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, warmup);
-            warmup = 1;
             TestContext.Current.TestOutputHelper?.WriteLine($"{path}: {stack.Counters}");
             Assert.True(host.Problems.IsEmpty, string.Join("\n", host.Problems));
         }
@@ -71,9 +73,10 @@ public class KestrelHttpBenchmark
             (LinkKind.Tap, "Wirestack, 2 queues, TAP without offloads", KernelPlain),
             (LinkKind.PacketRing, "Wirestack, 2 queues, AF_PACKET on veth without offloads", KernelPlain)])
         {
+            if (!Selected(path)) continue;
             using var link = ShardedKernelLink.Create(kind, "wab");
             await using var host = await DemoAppHost.StartAsync(OurAddress.ToIPAddress(), Port, link.Network, Token);
-            RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, 1);
+            RunBoth(rows, path, baseline, link.Namespace, wrk, OurAddress.ToIPAddress(), seconds, warmup);
             for (int i = 0; i < link.Network.Shards.Count; i++)
                 TestContext.Current.TestOutputHelper?.WriteLine($"{path}, shard {i}: {link.Network.Shards[i].Counters}");
             Assert.True(host.Problems.IsEmpty, string.Join("\n", host.Problems));
@@ -91,13 +94,18 @@ public class KestrelHttpBenchmark
             IpRoute2.Run("addr", "add", "10.241.0.1/24", "dev", veth.HostEnd);
             await using var host = await DemoAppHost.StartAsync(KernelServer, Port, stack: null, Token);
             string path = offloads ? KernelOffloads : KernelPlain;
-            RunBoth(rows, path, path, ns, wrk, KernelServer, seconds, 1);
+            RunBoth(rows, path, path, ns, wrk, KernelServer, seconds, warmup);
         }
         string table = Render(rows, seconds);
         TestContext.Current.TestOutputHelper?.WriteLine(table);
         Console.WriteLine(table);
         Assert.All(rows, row => Assert.True(row.Result.Requests > 0 && row.Result.Non2xx == 0 && row.Result.SocketErrors == "", $"{row.Path} {row.Load}: {row.Result}"));
     }
+
+    // WIRESTACK_HTTP_BENCH_ROWS=TEXT runs only the Wirestack rows whose name contains TEXT (the kernel's always run), for
+    // profiling one path.
+    private static bool Selected(string path) =>
+        Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_ROWS") is not { Length: > 0 } only || path.Contains(only, StringComparison.Ordinal);
 
     private static void RunBoth(List<Row> rows, string path, string baseline, NetworkNamespace ns, string wrk, IPAddress server, int seconds, int warmup)
     {
