@@ -100,20 +100,7 @@ public class HttpOverWirestackTests
     public async Task SixtyFourMebibytesGoBothWaysIntact()
     {
         const int Size = 64 << 20;
-        await using var bed = await KestrelTestBed.StartAsync(app => app.MapPost("/sha256", async (HttpContext c) =>
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long total = 0;
-            while (true)
-            {
-                var read = await c.Request.BodyReader.ReadAsync(c.RequestAborted);
-                foreach (var segment in read.Buffer) hash.AppendData(segment.Span);
-                total += read.Buffer.Length;
-                c.Request.BodyReader.AdvanceTo(read.Buffer.End);
-                if (read.IsCompleted) break;
-            }
-            return $"{total} {Convert.ToHexString(hash.GetHashAndReset())}";
-        }), kestrel: options => options.Limits.MaxRequestBodySize = Size);
+        await using var bed = await KestrelTestBed.StartAsync(app => app.MapPost("/sha256", KestrelTestBed.HashRequestBody), kestrel: options => options.Limits.MaxRequestBodySize = Size);
         using var client = bed.CreateClient();
         byte[] data = RandomNumberGenerator.GetBytes(Size);
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -191,4 +193,25 @@ internal sealed class KestrelTestBed : IAsyncDisposable
             .AddAddress(address)
             .WithIpv6(false)
             .ConfigureInterface(o => o with { AnnounceAddresses = false });
+
+    /// <summary>
+    /// A route handler that reads the request body as it streams in and answers "LENGTH SHA256HEX" (a
+    /// <see cref="Delegate"/>, so that minimal APIs write its string as the response).
+    /// </summary>
+    public static readonly Delegate HashRequestBody = HashRequestBodyAsync;
+
+    private static async Task<string> HashRequestBodyAsync(HttpContext c)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long total = 0;
+        while (true)
+        {
+            var read = await c.Request.BodyReader.ReadAsync(c.RequestAborted);
+            foreach (var segment in read.Buffer) hash.AppendData(segment.Span);
+            total += read.Buffer.Length;
+            c.Request.BodyReader.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted) break;
+        }
+        return $"{total} {Convert.ToHexString(hash.GetHashAndReset())}";
+    }
 }

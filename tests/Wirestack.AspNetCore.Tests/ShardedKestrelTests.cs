@@ -104,20 +104,7 @@ public class ShardedKestrelTests
     public async Task SixteenMebibytesGoBothWaysIntact()
     {
         const int Size = 16 << 20;
-        await using var bed = await KestrelTestBed.StartAsync(app => app.MapPost("/sha256", async (HttpContext c) =>
-        {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long total = 0;
-            while (true)
-            {
-                var read = await c.Request.BodyReader.ReadAsync(c.RequestAborted);
-                foreach (var segment in read.Buffer) hash.AppendData(segment.Span);
-                total += read.Buffer.Length;
-                c.Request.BodyReader.AdvanceTo(read.Buffer.End);
-                if (read.IsCompleted) break;
-            }
-            return $"{total} {Convert.ToHexString(hash.GetHashAndReset())}";
-        }), kestrel: options => options.Limits.MaxRequestBodySize = Size, shards: Shards);
+        await using var bed = await KestrelTestBed.StartAsync(app => app.MapPost("/sha256", KestrelTestBed.HashRequestBody), kestrel: options => options.Limits.MaxRequestBodySize = Size, shards: Shards);
         using var client = bed.CreateClient();
         byte[] data = RandomNumberGenerator.GetBytes(Size);
         using var upload = await client.PostAsync(KestrelTestBed.HttpUri("/sha256"), new ByteArrayContent(data), Token);

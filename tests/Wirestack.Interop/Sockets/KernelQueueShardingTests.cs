@@ -80,32 +80,7 @@ public class KernelQueueShardingTests
             await Task.WhenAll(echoes);
         }, Token);
         // Each thread its own connection (its own source port): 64 KiB out while it reads the echo, digests compared.
-        string script = $$"""
-            import socket, hashlib, os, threading
-            ok = []
-            def run(i):
-                data = os.urandom(64 << 10)
-                s = socket.create_connection(("{{OurAddress}}", 7100), timeout=30)
-                def send():
-                    s.sendall(data)
-                    s.shutdown(socket.SHUT_WR)
-                t = threading.Thread(target=send)
-                t.start()
-                h = hashlib.sha256()
-                while True:
-                    b = s.recv(1 << 16)
-                    if not b:
-                        break
-                    h.update(b)
-                t.join()
-                s.close()
-                if h.digest() == hashlib.sha256(data).digest():
-                    ok.append(i)
-            threads = [threading.Thread(target=run, args=(i,)) for i in range({{connections}})]
-            for t in threads: t.start()
-            for t in threads: t.join()
-            print(len(ok))
-            """;
+        string script = ParallelEchoClients.Script(OurAddress.ToString(), 7100, connections, 64 << 10, timeoutSeconds: 30);
         var result = link.Namespace.Exec(TimeSpan.FromSeconds(120), python, "-c", script);
         Output?.WriteLine($"{kind}: {connections} connections accepted per shard {perShard[0]} / {perShard[1]}, {result.StandardOutput.Trim()} echoed intact\n{result.StandardError}");
         for (int s = 0; s < 2; s++)

@@ -57,32 +57,7 @@ public class ShardedNetworkKernelTests
             await Task.WhenAll(echoes);
         }, Token);
         // 100 threads, each its own connection: 256 KiB out while it reads the echo, then both digests compared.
-        string script = $$"""
-            import socket, hashlib, os, threading
-            ok = []
-            def run(i):
-                data = os.urandom(256 << 10)
-                s = socket.create_connection(("{{OurAddress}}", 7100), timeout=60)
-                def send():
-                    s.sendall(data)
-                    s.shutdown(socket.SHUT_WR)
-                t = threading.Thread(target=send)
-                t.start()
-                h = hashlib.sha256()
-                while True:
-                    b = s.recv(1 << 16)
-                    if not b:
-                        break
-                    h.update(b)
-                t.join()
-                s.close()
-                if h.digest() == hashlib.sha256(data).digest():
-                    ok.append(i)
-            threads = [threading.Thread(target=run, args=(i,)) for i in range({{connections}})]
-            for t in threads: t.start()
-            for t in threads: t.join()
-            print(len(ok))
-            """;
+        string script = ParallelEchoClients.Script(OurAddress.ToString(), 7100, connections, 256 << 10, timeoutSeconds: 60);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = link.Namespace.Exec(TimeSpan.FromSeconds(180), python, "-c", script);
         var elapsed = clock.Elapsed;
