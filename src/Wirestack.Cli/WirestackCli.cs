@@ -128,7 +128,7 @@ internal static class WirestackCli
         var http = PortOption("--http", "Serve a small ASP.NET Core app on this port: GET / (a page), GET /bytes/N (N bytes), POST /echo.");
         var pcap = new Option<FileInfo?>("--pcap") { Description = "Record every frame of the stack's device to this pcap file." };
         var network = NetworkOption();
-        var hostOptions = new HostOptionSet(required: false);
+        var hostOptions = new HostOptionSet(required: false, queues: true);
         var command = new Command("serve", "Serve echo, discard, chargen, UDP echo, iperf3 and HTTP from a Wirestack stack on a device (needs root or " +
             "CAP_NET_ADMIN/CAP_NET_RAW), or on kernel sockets with --network kernel, until SIGINT or SIGTERM; then print the counters.")
         {
@@ -220,7 +220,10 @@ internal static class WirestackCli
         var ip6 = parse.GetValue(hostOptions.Ip6);
         if (kind == NetworkKind.Kernel)
         {
-            foreach (var option in (Option[])[hostOptions.Device, hostOptions.Gateway, hostOptions.Mac, hostOptions.Mtu])
+            Option[] stackOnly = hostOptions.Queues is { } queues
+                ? [hostOptions.Device, hostOptions.Gateway, hostOptions.Mac, hostOptions.Mtu, queues]
+                : [hostOptions.Device, hostOptions.Gateway, hostOptions.Mac, hostOptions.Mtu];
+            foreach (var option in stackOnly)
                 if (parse.GetResult(option) is { Implicit: false })
                     throw new CliUsageException($"{option.Name} sets up a Wirestack stack; with --network kernel the kernel's interfaces are used as they are, so drop {option.Name}.");
             return (kind, null, ip?.Address, ip6?.Address);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Wirestack.Nic;
+using Wirestack.Sockets;
 
 namespace Wirestack.Cli.Hosting;
 
@@ -87,10 +88,33 @@ internal readonly record struct DeviceSpec(DeviceKind Kind, string Name, int Que
     /// <exception cref="ArgumentException">An option is out of range for this device.</exception>
     public INetworkDevice Open(int? mtu) => Kind switch
     {
-        DeviceKind.Tap => new TapDevice(new TapDeviceOptions { Name = Name, Mtu = mtu ?? 1500, Offloads = true }),
-        DeviceKind.PacketRing => PacketRingDevice.Open(Name, new PacketRingDeviceOptions { Mtu = mtu, Offloads = true, RingSize = 1024 }),
+        DeviceKind.Tap => new TapDevice(TapOptions(mtu)),
+        DeviceKind.PacketRing => PacketRingDevice.Open(Name, PacketRingOptions(mtu)),
         _ => XdpDevice.Open(Name, new XdpDeviceOptions { Mtu = mtu, QueueId = Queue }),
     };
+
+    /// <summary>
+    /// Opens <paramref name="queues"/> kernel queues of a tap: or packet: device, each with the options
+    /// <see cref="Open"/> gives its one device, and runs a shard on each (<see cref="ShardedNetwork.OpenTap"/>,
+    /// <see cref="ShardedNetwork.OpenPacketRing"/>); the network owns the queues.
+    /// </summary>
+    /// <param name="mtu">The MTU to ask for, or null for the device's own.</param>
+    /// <param name="queues">How many queues and shards, 1 to 64.</param>
+    /// <param name="configure">Configures each shard's stack alike (MAC, addresses, gateways).</param>
+    /// <exception cref="InvalidOperationException">The device is xdp:, which names one NIC queue.</exception>
+    /// <exception cref="UnauthorizedAccessException">The process lacks the privileges the device or the steering program needs.</exception>
+    /// <exception cref="IOException">The device could not be opened; the message says what to do.</exception>
+    public ShardedNetwork OpenSharded(int? mtu, int queues, Action<NetstackBuilder> configure) => Kind switch
+    {
+        DeviceKind.Tap => ShardedNetwork.OpenTap(TapOptions(mtu), queues, configure),
+        DeviceKind.PacketRing => ShardedNetwork.OpenPacketRing(Name, PacketRingOptions(mtu), queues, configure),
+        _ => throw new InvalidOperationException($"{this} is one NIC queue; it has no kernel queues to shard over."),
+    };
+
+    // One place for each kind's options, so that one queue and many open alike.
+    private TapDeviceOptions TapOptions(int? mtu) => new() { Name = Name, Mtu = mtu ?? 1500, Offloads = true };
+
+    private PacketRingDeviceOptions PacketRingOptions(int? mtu) => new() { Mtu = mtu, Offloads = true, RingSize = 1024 };
 
     /// <inheritdoc />
     public override string ToString() => Kind switch

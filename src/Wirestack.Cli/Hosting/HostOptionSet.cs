@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Wirestack.Iface;
+using Wirestack.Sockets;
 using Wirestack.Wire;
 
 namespace Wirestack.Cli.Hosting;
 
 /// <summary>
-/// The command-line options that put a stack on a real device (--device, --ip, --ip6, --gateway, --mac, --mtu),
-/// added to a command and read back as <see cref="HostOptions"/>.
+/// The command-line options that put a stack on a real device (--device, --ip, --ip6, --gateway, --mac, --mtu, and
+/// --queues where the command can use several stack threads), added to a command and read back as <see cref="HostOptions"/>.
 /// </summary>
 internal sealed class HostOptionSet
 {
@@ -17,8 +18,22 @@ internal sealed class HostOptionSet
     }
 
     /// <summary>With <paramref name="required"/> false, --device and --ip may be left out (a command that can also run on kernel sockets).</summary>
-    public HostOptionSet(bool required)
+    /// <param name="required">Whether --device and --ip are required.</param>
+    /// <param name="queues">
+    /// Whether the command takes --queues: one that serves many flows (serve) gains from a stack thread per kernel
+    /// queue; one that makes a single flow (ping, mcast) would leave all but one idle, so it does not offer it.
+    /// </param>
+    public HostOptionSet(bool required, bool queues = false)
     {
+        if (queues)
+        {
+            Queues = new("--queues")
+            {
+                Description = $"Kernel queues to run, each with its own stack thread (multi-queue TAP or AF_PACKET fanout), 1 to {ShardedNetwork.MaxShards}.",
+                DefaultValueFactory = _ => 1,
+                CustomParser = result => CliParsers.ParseInt(result, 1, ShardedNetwork.MaxShards, "a number of queues"),
+            };
+        }
         Device = new("--device", "-d")
         {
             Description = $"The device: {DeviceSpec.Forms}.",
@@ -61,6 +76,9 @@ internal sealed class HostOptionSet
         CustomParser = result => CliParsers.ParseInt(result, 68, 65535, "a number of bytes"),
     };
 
+    /// <summary>--queues, or null for a command that runs one stack thread.</summary>
+    public Option<int>? Queues { get; }
+
     public void AddTo(Command command)
     {
         command.Options.Add(Device);
@@ -69,6 +87,7 @@ internal sealed class HostOptionSet
         command.Options.Add(Gateway);
         command.Options.Add(Mac);
         command.Options.Add(Mtu);
+        if (Queues is not null) command.Options.Add(Queues);
     }
 
     /// <summary>Whether --device was given.</summary>
@@ -89,6 +108,7 @@ internal sealed class HostOptionSet
             Ipv6Gateway = gateway is { IsIpv6: true } g6 ? g6.AsIpv6 : null,
             Mac = parse.GetValue(Mac),
             Mtu = parse.GetValue(Mtu),
+            Queues = Queues is null ? 1 : parse.GetValue(Queues),
         };
     }
 }

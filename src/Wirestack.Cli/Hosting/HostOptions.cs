@@ -5,7 +5,7 @@ namespace Wirestack.Cli.Hosting;
 
 /// <summary>
 /// One stack on one real device, as the command line describes it: the device, the addresses, the gateway, the
-/// MAC and the MTU. Shared by every command that runs a stack on a device (ping, later serve).
+/// MAC and the MTU. Shared by every command that runs a stack on a device (ping, serve, mcast).
 /// </summary>
 internal sealed record HostOptions
 {
@@ -29,6 +29,12 @@ internal sealed record HostOptions
 
     /// <summary>The MTU to ask the device for; null keeps the device's own.</summary>
     public int? Mtu { get; init; }
+
+    /// <summary>
+    /// How many kernel queues, each with a stack thread of its own (--queues); 1 runs one stack on one device. More
+    /// than one opens a <see cref="Sockets.ShardedNetwork"/> over a multi-queue TAP or an AF_PACKET fanout group.
+    /// </summary>
+    public int Queues { get; init; } = 1;
 
     /// <summary>The interface options these describe, with <paramref name="mac"/> as the MAC address.</summary>
     public InterfaceOptions ToInterfaceOptions(MacAddress mac) => new()

@@ -19,7 +19,7 @@ internal sealed class McastSender(McastOptions options, TextReader input, TextWr
     {
         using var host = NetworkHost.Open(options.Network, options.Host, options.Ipv4, options.Ipv6, pcapPath: null);
         using var socket = host.Network.CreateUdpSocket();
-        long sentBefore = host.Stack?.Counters.UdpDatagramsSent ?? 0;
+        long sentBefore = host.Stacks is [var before] ? before.Counters.UdpDatagramsSent : 0;
         int sent = 0, failed = 0;
         while (!cancellation.IsCancellationRequested)
         {
@@ -49,7 +49,7 @@ internal sealed class McastSender(McastOptions options, TextReader input, TextWr
                 output.WriteLine($"not sent ({e.Message}): {line}");
             }
         }
-        if (host.Stack is { } stack)
+        if (host.Stacks is [var stack])
         {
             // The socket's send ring is drained by the stack thread; closing the stack first would lose the tail.
             var clock = Stopwatch.StartNew();

@@ -10,7 +10,7 @@ namespace Wirestack.Cli.Serve;
 /// </summary>
 internal sealed class ServeRunner(ServeOptions options, TextWriter output)
 {
-    // How often the wait checks that the stack thread is still running.
+    // How often the wait checks that the stack threads are still running.
     private static readonly TimeSpan HealthCheck = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Serves until <paramref name="cancellation"/> fires; returns 0, or 1 when the stack failed while serving.</summary>
@@ -38,9 +38,9 @@ internal sealed class ServeRunner(ServeOptions options, TextWriter output)
             int exitCode = 0;
             while (!cancellation.WaitHandle.WaitOne(HealthCheck))
             {
-                if (host.Stack?.Failure is { } failure)
+                if (host.DescribeFailure() is { } failure)
                 {
-                    output.WriteLine($"the stack stopped: {failure.Message}");
+                    output.WriteLine(failure);
                     exitCode = 1;
                     break;
                 }

@@ -1,4 +1,5 @@
 using Wirestack.Cli;
+using Wirestack.Cli.Hosting;
 using Wirestack.Cli.Mcast;
 using Wirestack.Cli.Serve;
 
@@ -58,6 +59,20 @@ public sealed class ServeCommandTests
         "wirestack mcast send: no device: give --device tap:NAME, packet:IFACE or xdp:IFACE[:QUEUE] and --ip CIDR, or use --network kernel for the kernel's sockets.")]
     [InlineData(new[] { "mcast", "send", "239.1.2.3:5000", "--network", "kernel", "--gateway", "10.0.0.1" },
         "wirestack mcast send: --gateway sets up a Wirestack stack; with --network kernel the kernel's interfaces are used as they are, so drop --gateway.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--network", "kernel", "--queues", "0" },
+        "wirestack: --queues must be a number of queues from 1 to 64; got '0'. Run 'wirestack serve --help' for usage.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--network", "kernel", "--queues", "65" },
+        "wirestack: --queues must be a number of queues from 1 to 64; got '65'. Run 'wirestack serve --help' for usage.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--network", "kernel", "--queues", "two" },
+        "wirestack: --queues must be a number of queues from 1 to 64; got 'two'. Run 'wirestack serve --help' for usage.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--network", "kernel", "--queues", "2" },
+        "wirestack serve: --queues sets up a Wirestack stack; with --network kernel the kernel's interfaces are used as they are, so drop --queues.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--device", "xdp:eth0:1", "--ip", "10.0.0.2/24", "--queues", "2" },
+        "wirestack serve: --queues 2 runs a stack on each kernel queue of a tap: or packet: device; xdp:eth0:1 is one NIC queue. Use --device packet:eth0, or drop --queues.")]
+    [InlineData(new[] { "serve", "--echo", "7", "--device", "tap:ws0", "--ip", "10.0.0.2/24", "--queues", "4", "--pcap", "x.pcap" },
+        "wirestack serve: --pcap records one device, and --queues 4 opens 4: drop --pcap (capture with tcpdump -i ws0 instead), or drop --queues.")]
+    [InlineData(new[] { "mcast", "send", "239.1.2.3:5000", "--device", "tap:ws0", "--ip", "10.0.0.2/24", "--queues", "2" },
+        "wirestack: Unrecognized command or argument '--queues'. Run 'wirestack mcast send --help' for usage.")]
     public void Bad_arguments_end_in_one_line_that_says_what_to_do_and_exit_code_2(string[] args, string message)
     {
         var (code, output, error) = Run(args);
@@ -128,6 +143,31 @@ public sealed class ServeCommandTests
         Assert.True(code == 0, output.Text + error);
         Assert.Equal("", error.ToString());
         Assert.Matches($@"(?m)^echo +tcp/{port}: 1 connections \(0 open, 0 reset or failed\); 5 bytes received, 5 sent; 0 errors\r?$", output.Text);
+    }
+
+    [Theory]
+    [InlineData(new string[0], 1)]
+    [InlineData(new[] { "--queues", "1" }, 1)]
+    [InlineData(new[] { "--queues", "2" }, 2)]
+    [InlineData(new[] { "--queues", "64" }, 64)]
+    public void Queues_are_read_into_the_host_options_and_default_to_one(string[] queues, int expected)
+    {
+        var options = new HostOptionSet(required: true, queues: true);
+        var command = new System.CommandLine.Command("serve");
+        options.AddTo(command);
+        var parse = command.Parse(["--device", "tap:ws0", "--ip", "10.0.0.2/24", .. queues]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(expected, options.Read(parse).Queues);
+    }
+
+    [Fact]
+    public void Commands_that_make_one_flow_do_not_offer_queues()
+    {
+        var options = new HostOptionSet(required: true);
+        Assert.Null(options.Queues);
+        var command = new System.CommandLine.Command("ping");
+        options.AddTo(command);
+        Assert.Equal(1, options.Read(command.Parse(["--device", "tap:ws0", "--ip", "10.0.0.2/24"])).Queues);
     }
 
     [Theory]

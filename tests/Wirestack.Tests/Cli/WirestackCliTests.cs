@@ -56,6 +56,8 @@ public sealed class WirestackCliTests
         "ping", "fd00::1", "--device", "tap:ws0", "--ip", "10.0.0.2/24", "--ip6", "fd00::2")]
     [InlineData("wirestack: --device: unknown device kind 'tun' in 'tun:ws0'; use tap:NAME, packet:IFACE or xdp:IFACE[:QUEUE]. Run 'wirestack ping --help' for usage.",
         "ping", "10.0.0.1", "--device", "tun:ws0", "--ip", "10.0.0.2/24")]
+    [InlineData("wirestack: Unrecognized command or argument '--queues'. Run 'wirestack ping --help' for usage.",
+        "ping", "10.0.0.1", "--device", "tap:ws0", "--ip", "10.0.0.2/24", "--queues", "2")]
     [InlineData("wirestack: --count must be a number of requests from 1 to 2147483647; got '0'. Run 'wirestack ping --help' for usage.",
         "ping", "10.0.0.1", "--count", "0", "--device", "tap:ws0", "--ip", "10.0.0.2/24")]
     [InlineData("wirestack: --size must be a number of bytes from 0 to 65507; got '70000'. Run 'wirestack ping --help' for usage.",
