@@ -23,7 +23,7 @@ namespace Wirestack.Interop.Bench;
 /// (otherwise each row runs for one second, as a smoke test):
 /// <c>WIRESTACK_HTTP_BENCH=1 dotnet test tests/Wirestack.Interop -c Release --filter KestrelHttpBenchmark</c>
 /// (<c>WIRESTACK_HTTP_BENCH_SECONDS</c> sets each wrk run's length, default 5; <c>WIRESTACK_HTTP_BENCH_ROWS</c> picks
-/// the Wirestack rows whose name contains it).
+/// the Wirestack rows whose name contains it, <c>WIRESTACK_HTTP_BENCH_LOADS</c> the loads).
 /// </summary>
 public class KestrelHttpBenchmark
 {
@@ -102,8 +102,8 @@ public class KestrelHttpBenchmark
         Assert.All(rows, row => Assert.True(row.Result.Requests > 0 && row.Result.Non2xx == 0 && row.Result.SocketErrors == "", $"{row.Path} {row.Load}: {row.Result}"));
     }
 
-    // WIRESTACK_HTTP_BENCH_ROWS=TEXT runs only the Wirestack rows whose name contains TEXT (the kernel's always run), for
-    // profiling one path.
+    // WIRESTACK_HTTP_BENCH_ROWS=TEXT runs only the Wirestack rows whose name contains TEXT (the kernel's always run), and
+    // WIRESTACK_HTTP_BENCH_LOADS=TEXT only the loads whose name does: for profiling one path.
     private static bool Selected(string path) =>
         Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_ROWS") is not { Length: > 0 } only || path.Contains(only, StringComparison.Ordinal);
 
@@ -115,6 +115,7 @@ public class KestrelHttpBenchmark
             ("100 B, 10 conn", $"http://{server}:{Port}/bytes/100", 10),
             ("1 MiB, 4 conn", $"http://{server}:{Port}/bytes/1048576", 4)])
         {
+            if (Environment.GetEnvironmentVariable("WIRESTACK_HTTP_BENCH_LOADS") is { Length: > 0 } loads && !load.Contains(loads, StringComparison.Ordinal)) continue;
             // Also in the smoke test: a cold app on a loaded machine can take longer than its one second for the
             // first response (ARP, then the JIT for the whole request path), and a row with no request fails it.
             Run(ns, wrk, url, connections, warmup);
