@@ -68,7 +68,7 @@ public sealed partial class Interface
             Counters.Drop(InterfaceDropReason.NotForUs);
             return;
         }
-        if (arp.Operation == ArpOperation.Request
+        if (arp.Operation == ArpOperation.Request && Options.AnswersNeighborRequests
             && SendArp(ArpOperation.Reply, senderMac, arp.TargetProtocolAddress, senderMac, sender))
             Counters.ArpRepliesSentField++;
     }

@@ -33,6 +33,7 @@ public sealed partial class Interface
     // that neighbours with stale entries learn our MAC at once.
     private void AnnounceIpv6Addresses()
     {
+        if (!Options.AnswersNeighborRequests) return;
         for (int i = 0; i < _ipv6AddressCount; i++)
         {
             if (_ipv6Announced[i]) continue;
@@ -129,6 +130,7 @@ public sealed partial class Interface
             Counters.Drop(InterfaceDropReason.NotForUs);
             return;
         }
+        if (!Options.AnswersNeighborRequests) return; // learnt above; another interface answers (a ShardedNetwork's shard 0)
         var targetAddress = ndp.TargetAddress;
         if (fromUnspecified)
         {

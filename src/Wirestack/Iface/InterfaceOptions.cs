@@ -82,6 +82,15 @@ public sealed record InterfaceOptions
     /// </summary>
     public bool AnnounceAddresses { get; init; } = true;
 
+    /// <summary>
+    /// Whether the interface speaks for its addresses to its neighbours: answers ARP requests and neighbour
+    /// solicitations, defends an address against a probe and announces its IPv6 addresses unsolicited. Default true.
+    /// Learning from what neighbours say goes on either way: the shards of a <see cref="Sockets.ShardedNetwork"/> other
+    /// than shard 0 (which sees every ARP request and solicitation) learn from the copies passed on to them and leave
+    /// the answer to shard 0, so that a neighbour gets one answer rather than one per shard.
+    /// </summary>
+    public bool AnswersNeighborRequests { get; init; } = true;
+
     /// <summary>How many multicast groups (of both families, including those the stack joins itself) may be joined at once. Default 32.</summary>
     public int MulticastGroupCapacity { get; init; } = 32;
 

@@ -30,9 +30,9 @@ namespace Wirestack.Nic;
 /// Frames without a flow: ARP (requests and replies), neighbour solicitations and advertisements, and ICMP errors
 /// (unreachable, packet too big, time exceeded, parameter problem) go to every shard: each shard has its own
 /// neighbour and path-MTU caches, a reply answers whichever shard asked, and a request fills every shard's cache with
-/// the asker, whose flows may land on any shard. The price is that each shard answers a request to our address, so
-/// the asker gets one identical reply per shard; requests are rare, and a cold cache would cost each shard a round
-/// trip and the datagrams it queues meanwhile. Echo, router advertisements, IGMP and MLD queries, IP fragments and
+/// the asker, whose flows may land on any shard (a cold cache would cost each shard a round trip and the datagrams it
+/// queues meanwhile). Only the control shard answers a request (<see cref="Iface.InterfaceOptions.AnswersNeighborRequests"/>),
+/// so the asker gets one reply. Echo, router advertisements, IGMP and MLD queries, IP fragments and
 /// IPv6 packets with extension headers go to <see cref="ControlShard"/> only (fragments carry no ports to hash).
 /// </para>
 /// </remarks>

@@ -168,6 +168,14 @@ public sealed class NetstackBuilder
         return this;
     }
 
+    // Runs after whatever ConfigureInterface set: how a ShardedNetwork adjusts each shard's interface.
+    internal NetstackBuilder AlsoConfigureInterface(Func<InterfaceOptions, InterfaceOptions> configure)
+    {
+        var first = _configureInterface;
+        _configureInterface = first is null ? configure : options => configure(first(options));
+        return this;
+    }
+
     /// <summary>Validates the options, opens the device if the options name one, and starts the stack.</summary>
     /// <exception cref="WirestackException"><see cref="WirestackErrorCode.InvalidArgument"/> naming the bad setting, or the device failed to open.</exception>
     public Netstack Build()

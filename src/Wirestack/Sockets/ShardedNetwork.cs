@@ -78,6 +78,10 @@ public sealed partial class ShardedNetwork : INetwork
             {
                 var builder = new NetstackBuilder();
                 configure(builder);
+                // Every shard sees ARP requests and neighbour solicitations (shard 0 always, the rest as copies), and
+                // all learn from them; shard 0 alone answers and announces, so a neighbour gets one answer, not N.
+                if (i != steering.ControlShard)
+                    builder.AlsoConfigureInterface(static o => o with { AnswersNeighborRequests = false, AnnounceAddresses = false });
                 builder.UseDevice(devices[i], ownsDevice: false);
                 var stack = builder.Build();
                 _shards[i] = stack;

@@ -239,6 +239,9 @@ public class ShardedNetworkTests
         Assert.Equal(Ours, reply.Address);
         Assert.True(network.Shards[network.Steering.ControlShard].Counters.EchoRequestsAnswered >= 1);
         Assert.Equal(0, network.Shards[1 - network.Steering.ControlShard].Counters.EchoRequestsAnswered);
+        // The peer's ARP request reached both shards; only the control shard answered it (one reply, not one per shard).
+        Assert.True(network.Shards[network.Steering.ControlShard].Counters.ArpRepliesSent >= 1);
+        Assert.Equal(0, network.Shards[1 - network.Steering.ControlShard].Counters.ArpRepliesSent);
         var (near, ___) = PipeDevice.CreatePair();
         var e = Assert.Throws<WirestackException>(() => ShardedNetwork.Create(near, 0, b => { }));
         Assert.Contains("1 to 64", e.Message);
