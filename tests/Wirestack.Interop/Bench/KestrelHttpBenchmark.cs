@@ -17,7 +17,8 @@ namespace Wirestack.Interop.Bench;
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
 /// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
 /// kernel sockets over a veth without offloads; and the same links with two stack threads, each on a kernel queue of its
-/// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. Each load first runs unmeasured as long as it is then measured,
+/// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. The kernel's rows run before and
+/// after the Wirestack rows, which are compared with their mean (the two show how far the machine drifted meanwhile). Each load first runs unmeasured as long as it is then measured,
 /// so that every path is measured with its code compiled at its final tier (a path would otherwise pay for the JIT).
 /// The full run is opt-in, because it takes a while and its figures are only meaningful on a quiet machine
 /// (otherwise each row runs for one second, as a smoke test):
@@ -48,6 +49,9 @@ public class KestrelHttpBenchmark
         // slower than the same row measured later; a profile of a fresh sharded row found the JIT on a third of the CPU):
         // in the full run every load warms up as long as it is measured.
         int warmup = full ? seconds : 1;
+        // The kernel's rows run first and last, and each Wirestack row is compared with their mean: on a shared machine
+        // the load drifts over the minutes the run takes, and the two kernel rows show by how much.
+        await RunKernelAsync(rows, wrk, seconds, warmup, "before");
         // Polling: the stack thread's default (polls on for NetstackOptions.PollBeforeSleep after traffic), sleeping
         // at once, or never sleeping (BusyPolling).
         var sleepsAtOnce = TimeSpan.Zero;
@@ -81,6 +85,15 @@ public class KestrelHttpBenchmark
                 TestContext.Current.TestOutputHelper?.WriteLine($"{path}, shard {i}: {link.Network.Shards[i].Counters}");
             Assert.True(host.Problems.IsEmpty, string.Join("\n", host.Problems));
         }
+        await RunKernelAsync(rows, wrk, seconds, warmup, "after");
+        string table = Render(rows, seconds);
+        TestContext.Current.TestOutputHelper?.WriteLine(table);
+        Console.WriteLine(table);
+        Assert.All(rows, row => Assert.True(row.Result.Requests > 0 && row.Result.Non2xx == 0 && row.Result.SocketErrors == "", $"{row.Path} {row.Load}: {row.Result}"));
+    }
+
+    private static async Task RunKernelAsync(List<Row> rows, string wrk, int seconds, int warmup, string when)
+    {
         foreach (bool offloads in (bool[])[true, false])
         {
             using var ns = NetworkNamespace.Create();
@@ -93,13 +106,26 @@ public class KestrelHttpBenchmark
             }
             IpRoute2.Run("addr", "add", "10.241.0.1/24", "dev", veth.HostEnd);
             await using var host = await DemoAppHost.StartAsync(KernelServer, Port, stack: null, Token);
-            string path = offloads ? KernelOffloads : KernelPlain;
-            RunBoth(rows, path, path, ns, wrk, KernelServer, seconds, warmup);
+            string baseline = offloads ? KernelOffloads : KernelPlain;
+            RunBoth(rows, $"{baseline} ({when})", baseline, ns, wrk, KernelServer, seconds, warmup);
         }
-        string table = Render(rows, seconds);
-        TestContext.Current.TestOutputHelper?.WriteLine(table);
-        Console.WriteLine(table);
-        Assert.All(rows, row => Assert.True(row.Result.Requests > 0 && row.Result.Non2xx == 0 && row.Result.SocketErrors == "", $"{row.Path} {row.Load}: {row.Result}"));
+    }
+
+    // The kernel's figures for a kind of link and load: the mean of its runs before and after the Wirestack rows.
+    private static WrkResult Kernel(List<Row> rows, string baseline, string load)
+    {
+        double rps = 0, mean = 0, p50 = 0, p99 = 0;
+        int n = 0;
+        foreach (var row in rows)
+        {
+            if (row.Load != load || !row.Path.StartsWith(baseline + " (", StringComparison.Ordinal)) continue;
+            rps += row.Result.RequestsPerSecond;
+            mean += row.Result.MeanMicroseconds;
+            p50 += row.Result.P50Microseconds;
+            p99 += row.Result.P99Microseconds;
+            n++;
+        }
+        return new WrkResult(rps / n, p50 / n, p99 / n, 0, "", 0, mean / n);
     }
 
     // WIRESTACK_HTTP_BENCH_ROWS=TEXT runs only the Wirestack rows whose name contains TEXT (the kernel's always run), and
@@ -135,13 +161,13 @@ public class KestrelHttpBenchmark
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"wrk -t1, {seconds} s per run after a 1 s warm-up ({seconds} s for the first path), the demo app on Kestrel; ratios against the kernel on the same kind of link");
+        text.AppendLine(c, $"wrk -t1, {seconds} s per run after a warm-up as long, the demo app on Kestrel; ratios against the kernel on the same kind of link (the mean of its runs before and after)");
         text.AppendLine("| path | load | requests/s | MiB/s | mean µs | p50 µs | p99 µs | × kernel req/s | × kernel mean | × kernel p50 | × kernel p99 |");
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             var r = row.Result;
-            var kernel = rows.First(k => k.Path == row.Baseline && k.Load == row.Load).Result;
+            var kernel = Kernel(rows, row.Baseline, row.Load);
             double bytes = row.Load.StartsWith("1 MiB", StringComparison.Ordinal) ? 1 << 20 : 100;
             text.AppendLine(c, $"| {row.Path} | {row.Load} | {r.RequestsPerSecond:F0} | {r.RequestsPerSecond * bytes / (1 << 20):F1} | {r.MeanMicroseconds:F0} | {r.P50Microseconds:F0} | {r.P99Microseconds:F0} | " +
                 $"{r.RequestsPerSecond / kernel.RequestsPerSecond:F2} | {r.MeanMicroseconds / kernel.MeanMicroseconds:F2} | {r.P50Microseconds / kernel.P50Microseconds:F2} | {r.P99Microseconds / kernel.P99Microseconds:F2} |");
