@@ -129,6 +129,24 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
         return WriteWhenRoomAsync(data[written..], cancellationToken);
     }
 
+    /// <summary>
+    /// Queues as much of <paramref name="data"/> as the send ring has room for, waiting only while it has none, and
+    /// returns how many bytes it queued, as <see cref="System.Net.Sockets.Socket.SendAsync(ReadOnlyMemory{byte}, System.Net.Sockets.SocketFlags, CancellationToken)"/>
+    /// does: for a caller that must count exactly what it sent (a cancelled <see cref="WriteAsync"/> may have queued
+    /// part of its data, which the peer then receives).
+    /// </summary>
+    /// <param name="data">The bytes.</param>
+    /// <param name="cancellationToken">Ends a wait for room with <see cref="OperationCanceledException"/>, nothing queued.</param>
+    /// <returns>The bytes queued: at least 1, or 0 for empty <paramref name="data"/>.</returns>
+    /// <exception cref="WirestackException">As <see cref="WriteAsync"/>.</exception>
+    public ValueTask<int> WriteSomeAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
+        if (data.IsEmpty) return ValueTask.FromResult(0);
+        int written = TryWrite(data.Span);
+        return written > 0 ? ValueTask.FromResult(written) : WriteSomeWhenRoomAsync(data, cancellationToken);
+    }
+
     /// <summary>Queues all of <paramref name="data"/>, blocking up to <paramref name="timeout"/> for room.</summary>
     /// <param name="data">The bytes.</param>
     /// <param name="timeout">How long to wait for room; <see cref="Timeout.InfiniteTimeSpan"/> to wait for ever.</param>
@@ -277,6 +295,26 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
             }
             data = data[TryWrite(data.Span)..];
             if (data.IsEmpty) return;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WriteSomeWhenRoomAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var signal = Core.SendSpace;
+        while (true)
+        {
+            if (!signal.TryArm()) throw SecondWaiter("write");
+            if (WriteReady())
+            {
+                if (!signal.TryDisarm()) await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            int written = TryWrite(data.Span);
+            if (written > 0) return written;
         }
     }
 

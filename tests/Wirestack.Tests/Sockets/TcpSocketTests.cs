@@ -223,6 +223,40 @@ public sealed class TcpSocketTests
     }
 
     [Fact]
+    public async Task WriteSomeSaysExactlyWhatItQueued()
+    {
+        await using var bed = Create(configure: b => b.WithTcpSocketBuffer(4096));
+        using var listener = bed.B.ListenTcp(new IpEndpoint(AddressB, 80), backlog: 1);
+        using var client = await bed.A.ConnectAsync(new IpEndpoint(AddressB, 80), Token);
+        using var server = await listener.AcceptAsync(Token);
+        // Nobody reads on the server: each call queues what fits, until nothing does and the call waits.
+        byte[] data = new byte[16 << 20];
+        for (int i = 0; i < data.Length; i++) data[i] = (byte)(i * 7);
+        long queued = 0;
+        using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                while (true)
+                {
+                    int written = await client.WriteSomeAsync(data.AsMemory((int)queued), cancel.Token);
+                    Assert.InRange(written, 1, data.Length - (int)queued);
+                    queued += written;
+                }
+            });
+        }
+        Assert.InRange(queued, 1, data.Length - 1);
+        Assert.Equal(0, await client.WriteSomeAsync(ReadOnlyMemory<byte>.Empty, Token));
+        // Everything counted arrives, in order, and nothing more: the cancelled call queued nothing.
+        client.ShutdownWrite();
+        byte[] received = new byte[data.Length];
+        int total = 0, read;
+        while ((read = await server.ReadAsync(received.AsMemory(total), Token)) > 0) total += read;
+        Assert.Equal(queued, total);
+        Assert.True(received.AsSpan(0, total).SequenceEqual(data.AsSpan(0, total)));
+    }
+
+    [Fact]
     public async Task ManyThreadsOnManyConnections()
     {
         await using var bed = Create();
