@@ -195,9 +195,7 @@ public sealed class SoftwareRssQueue : INetworkDevice
             }
             var frame = _transmit.Frame(_stagedHead);
             frame.CopyTo(slot);
-            var offload = _transmit.Offload(_stagedHead);
-            if (offload == FrameOffload.None) device.CommitTransmit(frame.Length);
-            else device.CommitTransmit(frame.Length, offload);
+            device.CommitTransmit(frame.Length, _transmit.Offload(_stagedHead));
             Counters.TransmittedFramesField++;
             Counters.TransmittedBytesField += frame.Length;
             _stagedHead++;

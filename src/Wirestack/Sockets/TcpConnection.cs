@@ -281,18 +281,9 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteWhenRoomAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var signal = Core.SendSpace;
         while (true)
         {
-            if (!signal.TryArm()) throw SecondWaiter("write");
-            if (WriteReady())
-            {
-                if (!signal.TryDisarm()) await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             data = data[TryWrite(data.Span)..];
             if (data.IsEmpty) return;
         }
@@ -301,21 +292,22 @@ public sealed class TcpConnection : ITcpConnection, IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> WriteSomeWhenRoomAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var signal = Core.SendSpace;
         while (true)
         {
-            if (!signal.TryArm()) throw SecondWaiter("write");
-            if (WriteReady())
-            {
-                if (!signal.TryDisarm()) await signal.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             int written = TryWrite(data.Span);
             if (written > 0) return written;
         }
+    }
+
+    // Waits until the send ring has room or the connection failed; one waiting write at a time.
+    private ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        var signal = Core.SendSpace;
+        if (!signal.TryArm()) throw SecondWaiter("write");
+        if (!WriteReady()) return signal.WaitAsync(cancellationToken);
+        // Room already: take the arm back, unless a ring got there first (then its wait completes at once).
+        return signal.TryDisarm() ? ValueTask.CompletedTask : signal.WaitAsync(CancellationToken.None);
     }
 
     internal WirestackException ErrorException(WirestackErrorCode error) => error switch
