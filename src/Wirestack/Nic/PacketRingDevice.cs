@@ -24,14 +24,16 @@ namespace Wirestack.Nic;
 /// The socket listens to every protocol on one interface, in promiscuous mode by default (the stack
 /// uses its own MAC address, not the interface's), and ignores frames this host sends
 /// (PACKET_IGNORE_OUTGOING; on kernels without it, such frames are skipped by their packet type).
-/// Transmitted frames skip the queueing discipline by default, see
-/// <see cref="PacketRingDeviceOptions.BypassQueueingDiscipline"/>.
+/// Transmitted frames skip the queueing discipline by default, except where the kernel must cut the device's
+/// super-segments in software, see <see cref="PacketRingDeviceOptions.BypassQueueingDiscipline"/>.
 /// </para>
 /// <para>
 /// With <see cref="PacketRingDeviceOptions.Offloads"/> every ring frame is 64 KiB and starts with a virtio_net_hdr
 /// (PACKET_VNET_HDR, which the kernel supports on TPACKET_V2's receive and transmit rings since Linux 4.6): received
 /// TCP super-segments arrive whole with their segment size and checksum state, and a transmitted one is cut to the MTU
-/// by the kernel (see <see cref="FrameOffload"/>), so the interface keeps its TSO, GSO and GRO on.
+/// by the kernel (see <see cref="FrameOffload"/>), so the interface keeps its TSO, GSO and GRO on. On an interface
+/// without TSO the kernel cuts such a segment in software (GSO), as it does for its own TCP: the frames on the link
+/// are MTU-sized either way, and the kernel hands them to the driver in one go.
 /// </para>
 /// <para>
 /// Frames the ring had to truncate (also in <see cref="TruncatedFrames"/>), and frames the kernel dropped
@@ -88,7 +90,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
     private bool _disposed;
     private long _truncatedFrames;
 
-    private PacketRingDevice(string interfaceName, int fd, int interfaceIndex, byte* mapping, nuint mappingLength, PacketRingGeometry geometry, int mtu, PacketRingDeviceOptions options, bool skipOutgoing, bool segmentsOnInterface)
+    private PacketRingDevice(string interfaceName, int fd, int interfaceIndex, byte* mapping, nuint mappingLength, PacketRingGeometry geometry, int mtu, PacketRingDeviceOptions options, bool skipOutgoing, bool bypassesQueueingDiscipline, bool segments)
     {
         InterfaceName = interfaceName;
         _fd = fd;
@@ -103,6 +105,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
         _batchSize = options.ReceiveBatchSize;
         _maxFrameLength = mtu + DeviceCapabilities.FrameOverhead;
         _skipOutgoing = skipOutgoing;
+        BypassesQueueingDiscipline = bypassesQueueingDiscipline;
         _promiscuous = options.Promiscuous;
         _lentSequence = new long[_batchSize];
         _lentOffset = new int[_batchSize];
@@ -117,12 +120,18 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
             ReceiveRingSize = options.RingSize,
             TransmitRingSize = options.RingSize,
             ReceiveBatchSize = options.ReceiveBatchSize,
-            MaxOffloadLength = options.Offloads && segmentsOnInterface ? PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead : 0,
+            MaxOffloadLength = segments ? PacketRingGeometry.MaxOffloadFrameLength - DeviceCapabilities.FrameOverhead : 0,
         };
     }
 
     /// <summary>The interface the device is bound to.</summary>
     public string InterfaceName { get; }
+
+    /// <summary>
+    /// Whether transmitted frames skip the interface's queueing discipline (PACKET_QDISC_BYPASS), as
+    /// <see cref="PacketRingDeviceOptions.BypassQueueingDiscipline"/> asked or the device chose.
+    /// </summary>
+    public bool BypassesQueueingDiscipline { get; }
 
     /// <summary>sendto(2) calls made so far: one per <see cref="Flush"/> with frames to send, plus retries after a refusal or a full queue.</summary>
     public long TransmitSystemCalls => Volatile.Read(ref _transmitSystemCalls);
@@ -188,7 +197,12 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
 
             int on = 1;
             bool skipOutgoing = LinuxNative.SetSockOpt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(int)) != 0;
-            if (options.BypassQueueingDiscipline) SetOption(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
+            // A super-segment for an interface without TSO is cut by the kernel's software GSO, which runs only on the
+            // queueing discipline's path: the bypass (dev_direct_xmit) drops any frame it would have to change. So with
+            // offloads and no TSO the device leaves the bypass off unless told otherwise, and then sends no super-segments.
+            bool interfaceSegments = options.Offloads && ReadTcpSegmentationOffload(fd, interfaceName);
+            bool bypass = options.BypassQueueingDiscipline ?? !(options.Offloads && !interfaceSegments);
+            if (bypass) SetOption(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
             // Before the rings: the kernel refuses it (EBUSY) once they exist.
             if (options.Offloads) SetOption(fd, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
 
@@ -232,7 +246,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
                     throw SetupRefused("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)", LinuxNative.LastError, "");
             }
 
-            return new PacketRingDevice(interfaceName, fd, (int)index, mapping, mappingLength, geometry, mtu, options, skipOutgoing, options.Offloads && ReadTcpSegmentationOffload(fd, interfaceName));
+            return new PacketRingDevice(interfaceName, fd, (int)index, mapping, mappingLength, geometry, mtu, options, skipOutgoing, bypass, options.Offloads && (interfaceSegments || !bypass));
         }
         catch
         {
@@ -558,10 +572,9 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
         return request.Mtu;
     }
 
-    // Whether the interface segments TCP itself (TSO on). A super-segment written to an interface without it must be
-    // cut by the kernel in software, and on the kernels seen here the ones AF_PACKET hands over are then dropped (the
-    // interface counts them as TX dropped); so with TSO off the device receives super-segments but sends none.
-    // Unknown (the ioctl refused) counts as off: MTU-sized frames always work.
+    // Whether the interface segments TCP itself (TSO on). Without it the kernel cuts a super-segment in software on the
+    // queueing discipline's path, and drops it on the bypass (the interface counts it as TX dropped). Unknown (the ioctl
+    // refused) counts as off, which is always safe.
     private static bool ReadTcpSegmentationOffload(int fd, string interfaceName)
     {
         EthtoolValue value = new() { Command = ETHTOOL_GTSO };

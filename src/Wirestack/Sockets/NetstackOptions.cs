@@ -72,7 +72,7 @@ public sealed class NetstackOptions
 
     /// <summary>
     /// Whether an AF_PACKET device the stack opens exchanges TCP segments of up to 64 KiB with the kernel
-    /// (<see cref="Nic.PacketRingDeviceOptions.Offloads"/>; sent so only where the interface has TSO on). Each of its
+    /// (<see cref="Nic.PacketRingDeviceOptions.Offloads"/>; cut to the MTU by the interface, or by the kernel in software where it has no TSO). Each of its
     /// 1024 ring frames then takes 64 KiB each way: 128 MiB of kernel memory per device, against 4 MiB without. Default false.
     /// </summary>
     public bool PacketRingOffloads { get; set; }

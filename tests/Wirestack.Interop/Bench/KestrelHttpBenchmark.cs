@@ -15,8 +15,9 @@ namespace Wirestack.Interop.Bench;
 /// Wirestack and over kernel sockets, in one run, printed as a table with ratios against the kernel on the same kind of
 /// link: small keep-alive responses on one connection (the round trip) and on ten (requests/s, p50, p99) and 1 MiB responses (throughput). Links: TAP with its
 /// offloads (64 KiB TCP segments, as a Netstack opens a TAP by default) against kernel sockets over a veth with its
-/// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames) against
-/// kernel sockets over a veth without offloads; and the same links with two stack threads, each on a kernel queue of its
+/// offloads (TSO, GSO, GRO), and so does AF_PACKET with PACKET_VNET_HDR on a veth with its offloads; TAP without offloads and AF_PACKET on a veth without offloads (MTU-sized frames on the link; AF_PACKET
+/// with PACKET_VNET_HDR, whose 64 KiB segments the kernel cuts in software as it does its own TCP's, and without, the stack
+/// sending MTU-sized frames) against kernel sockets over a veth without offloads; and the same links with two stack threads, each on a kernel queue of its
 /// own (multi-queue TAP, AF_PACKET fanout), as <c>Wirestack:Queues=2</c> builds them. The kernel's rows run before and
 /// after the Wirestack rows, which are compared with their mean (the two show how far the machine drifted meanwhile). Each load first runs unmeasured as long as it is then measured,
 /// so that every path is measured with its code compiled at its final tier (a path would otherwise pay for the JIT).
@@ -61,7 +62,8 @@ public class KestrelHttpBenchmark
             (LinkKind.TapOffloads, "Wirestack, TAP with offloads, busy-polling stack thread", KernelOffloads, true, null),
             (LinkKind.PacketRingOffloads, "Wirestack, AF_PACKET on veth with offloads", KernelOffloads, false, null),
             (LinkKind.Tap, "Wirestack, TAP without offloads", KernelPlain, false, null),
-            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads", KernelPlain, false, null)])
+            (LinkKind.PacketRingSoftwareSegmentation, "Wirestack, AF_PACKET on veth without offloads (the kernel segments)", KernelPlain, false, null),
+            (LinkKind.PacketRing, "Wirestack, AF_PACKET on veth without offloads, MTU-sized sends", KernelPlain, false, null)])
         {
             if (!Selected(path)) continue;
             using var link = KernelLink.Create(kind, "wab");
@@ -75,7 +77,7 @@ public class KestrelHttpBenchmark
         foreach (var (kind, path, baseline) in ((LinkKind, string, string)[])[
             (LinkKind.TapOffloads, "Wirestack, 2 queues, TAP with offloads", KernelOffloads),
             (LinkKind.Tap, "Wirestack, 2 queues, TAP without offloads", KernelPlain),
-            (LinkKind.PacketRing, "Wirestack, 2 queues, AF_PACKET on veth without offloads", KernelPlain)])
+            (LinkKind.PacketRingSoftwareSegmentation, "Wirestack, 2 queues, AF_PACKET on veth without offloads (the kernel segments)", KernelPlain)])
         {
             if (!Selected(path)) continue;
             using var link = ShardedKernelLink.Create(kind, "wab");

@@ -68,10 +68,11 @@ internal sealed class KernelLink : IDisposable
                 // Our end stays in this namespace without addresses; keep its own IPv6 quiet so the only
                 // IPv6 speaker on the link is the Interface.
                 ProcessRunner.Run("sysctl", "-qw", $"net.ipv6.conf.{veth.HostEnd}.disable_ipv6=1");
+                bool offloads = kind is LinkKind.PacketRingOffloads or LinkKind.PacketRingSoftwareSegmentation;
                 // Generic mode: native XDP on a veth needs a program on the peer too for frames the peer sends.
                 device = kind == LinkKind.Xdp
                     ? XdpDevice.Open(veth.HostEnd, new XdpDeviceOptions { AttachMode = XdpAttachMode.Generic })
-                    : PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = kind == LinkKind.PacketRingOffloads, RingSize = kind == LinkKind.PacketRingOffloads ? 256 : 1024 });
+                    : PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = offloads, RingSize = offloads ? 256 : 1024 });
             }
             // The link just came up, and the kernel greets a new link with IPv6 router solicitations and MLD
             // reports; drop that chatter so each test starts on a quiet link and can insist on zero drops.

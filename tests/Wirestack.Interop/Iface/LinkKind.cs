@@ -28,6 +28,13 @@ public enum LinkKind
     /// </summary>
     PacketRingOffloads,
 
+    /// <summary>
+    /// As <see cref="PacketRing"/> (the veth without offloads), but the device is opened with
+    /// <see cref="Nic.PacketRingDeviceOptions.Offloads"/>: it sends TCP segments of up to 64 KiB, which the kernel cuts to
+    /// the MTU in software (GSO) on the queueing discipline's path, and receives MTU-sized frames.
+    /// </summary>
+    PacketRingSoftwareSegmentation,
+
     /// <summary>A veth pair: the kernel's end in its namespace, ours opened with AF_XDP, the program in generic mode.</summary>
     Xdp,
 }

@@ -49,18 +49,38 @@ public class PacketRingOffloadTests
     }
 
     [Fact]
-    public void SuperSegmentsAreSentOnlyWhenTheInterfaceSegmentsThem()
+    public void SuperSegmentsGoToTheInterfaceOrToTheKernelsSoftwareSegmentation()
     {
         Prerequisites.RequireTool("ethtool", "ethtool");
         using var ns = NetworkNamespace.Create();
         using var veth = VethPair.Create(ns, "10.242.0.2/24");
-        // Offloads off on the interface: a super-segment would have to be cut by the kernel in software, which
-        // drops what AF_PACKET hands it, so the device offers receive offloads but no segmentation.
-        using (var device = PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = true, RingSize = 16, ReceiveBatchSize = 16 }))
+        static PacketRingDevice Open(string name, bool offloads, bool? bypass = null) =>
+            PacketRingDevice.Open(name, new PacketRingDeviceOptions { Offloads = offloads, BypassQueueingDiscipline = bypass, RingSize = 16, ReceiveBatchSize = 16 });
+        // TSO off: the kernel cuts a super-segment in software, but only on the queueing discipline's path (the
+        // bypass drops it), so by default the device sends through the queueing discipline and offers segmentation.
+        using (var device = Open(veth.HostEnd, offloads: true))
+        {
+            Assert.True(device.Capabilities.MaxOffloadLength > 60_000, $"MaxOffloadLength {device.Capabilities.MaxOffloadLength} with the kernel segmenting");
+            Assert.False(device.BypassesQueueingDiscipline);
+        }
+        // Asked to bypass: then MTU-sized frames only.
+        using (var device = Open(veth.HostEnd, offloads: true, bypass: true))
+        {
             Assert.Equal(0, device.Capabilities.MaxOffloadLength);
+            Assert.True(device.BypassesQueueingDiscipline);
+        }
+        using (var device = Open(veth.HostEnd, offloads: false))
+        {
+            Assert.Equal(0, device.Capabilities.MaxOffloadLength);
+            Assert.True(device.BypassesQueueingDiscipline);
+        }
+        // TSO on: the interface cuts them itself, and the bypass stays.
         ProcessRunner.Run("ethtool", "-K", veth.HostEnd, "tx", "on", "tso", "on", "gso", "on").EnsureSuccess("ethtool -K tso on");
-        using (var device = PacketRingDevice.Open(veth.HostEnd, new PacketRingDeviceOptions { Offloads = true, RingSize = 16, ReceiveBatchSize = 16 }))
+        using (var device = Open(veth.HostEnd, offloads: true))
+        {
             Assert.True(device.Capabilities.MaxOffloadLength > 60_000, $"MaxOffloadLength {device.Capabilities.MaxOffloadLength} with TSO on");
+            Assert.True(device.BypassesQueueingDiscipline);
+        }
     }
 
     [Fact]

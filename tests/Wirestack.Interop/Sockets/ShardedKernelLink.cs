@@ -36,7 +36,7 @@ internal sealed class ShardedKernelLink : IDisposable
     public static void Configure(NetstackBuilder builder) =>
         builder.WithMacAddress(KernelLink.OurMac).AddAddress(new IpAddress(KernelLink.OurAddress), 24).WithIpv6(false).WithTcpSocketBuffer(64 * 1024);
 
-    /// <param name="kind"><see cref="LinkKind.Tap"/>, <see cref="LinkKind.TapOffloads"/>, <see cref="LinkKind.PacketRing"/> or <see cref="LinkKind.PacketRingOffloads"/>.</param>
+    /// <param name="kind"><see cref="LinkKind.Tap"/>, <see cref="LinkKind.TapOffloads"/>, <see cref="LinkKind.PacketRing"/>, <see cref="LinkKind.PacketRingOffloads"/> or <see cref="LinkKind.PacketRingSoftwareSegmentation"/>.</param>
     /// <param name="namePrefix">A short prefix for the interface names.</param>
     /// <param name="queues">Queues, and so shards.</param>
     public static ShardedKernelLink Create(LinkKind kind, string namePrefix, int queues = 2)
@@ -55,10 +55,10 @@ internal sealed class ShardedKernelLink : IDisposable
                 kernelName = network.InterfaceName!;
                 NamespaceInterface.MoveInto(ns, kernelName, KernelLink.KernelCidr);
             }
-            else if (kind is LinkKind.PacketRing or LinkKind.PacketRingOffloads)
+            else if (kind is LinkKind.PacketRing or LinkKind.PacketRingOffloads or LinkKind.PacketRingSoftwareSegmentation)
             {
-                bool offloads = kind == LinkKind.PacketRingOffloads;
-                veth = VethPair.Create(ns, KernelLink.KernelCidr, segmentationOffload: offloads);
+                bool offloads = kind is LinkKind.PacketRingOffloads or LinkKind.PacketRingSoftwareSegmentation;
+                veth = VethPair.Create(ns, KernelLink.KernelCidr, segmentationOffload: kind == LinkKind.PacketRingOffloads);
                 kernelName = veth.PeerEnd;
                 ProcessRunner.Run("sysctl", "-qw", $"net.ipv6.conf.{veth.HostEnd}.disable_ipv6=1");
                 var options = new PacketRingDeviceOptions { Offloads = offloads, RingSize = offloads ? 256 : 1024 };

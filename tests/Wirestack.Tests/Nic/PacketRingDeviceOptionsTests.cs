@@ -16,7 +16,7 @@ public class PacketRingDeviceOptionsTests
         Assert.Equal(1024, options.RingSize);
         Assert.Equal(64, options.ReceiveBatchSize);
         Assert.True(options.Promiscuous);
-        Assert.True(options.BypassQueueingDiscipline);
+        Assert.Null(options.BypassQueueingDiscipline);
     }
 
     [Theory]
