@@ -19,7 +19,6 @@ public class ShardScalingSmokeTests
         Prerequisites.RequireRoot();
         Prerequisites.RequireTool("cc", "gcc");
         string dll = DeviceRatesSmokeTests.EnsureBuilt();
-        var before = BenchNamespaces();
         var result = ProcessRunner.Run(DeviceRatesSmokeTests.DotnetHost(), [dll, "shards", "--seconds", "0.3", "--rounds", "1", "--flows", "16"], TimeSpan.FromSeconds(120));
         Output?.WriteLine(result.StandardOutput);
         Output?.WriteLine(result.StandardError);
@@ -32,11 +31,8 @@ public class ShardScalingSmokeTests
         Assert.True(Number(cells[2]) > 0, $"2 shards: '{cells[2]}'");
         Assert.True(Number(cells[3]) > 0, $"ratio: '{cells[3]}'");
         Assert.Contains("2-to-1 shard ratio: median", result.StandardOutput, StringComparison.Ordinal);
-        Assert.Empty(BenchNamespaces().Except(before));
+        DeviceRatesSmokeTests.AssertNothingLeftBehind();
     }
-
-    private static string[] BenchNamespaces() =>
-        [.. ProcessRunner.Run("ip", "netns", "list").StandardOutput.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith("wsbench-", StringComparison.Ordinal))];
 
     private static double Number(string cell) =>
         double.TryParse(cell, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double value) ? value : 0;
