@@ -11,15 +11,15 @@ namespace Wirestack.Interop.Iface;
 /// </summary>
 public class InterfaceIpv6KernelTests
 {
-    private static readonly Ipv6Address KernelGlobal = Ipv6Address.Parse("fd00:240::1");
-    private static readonly Ipv6Address OurGlobal = Ipv6Address.Parse("fd00:240::2");
+    internal static readonly Ipv6Address KernelGlobal = Ipv6Address.Parse("fd00:240::1");
+    internal static readonly Ipv6Address OurGlobal = Ipv6Address.Parse("fd00:240::2");
     private static readonly Ipv6Address OurLinkLocal = Ipv6Address.LinkLocalFromMac(KernelLink.OurMac);
     private const ushort OurPort = 6000;
     private static readonly int[] Sizes = [1, 100, 1452, 1453, 4000, 8192];
     private const string PythonPattern = "p=lambda n: bytes((i*7+n)%256 for i in range(n));";
 
     // The link with IPv6 on both sides; the kernel's addresses usable at once (no duplicate address detection wait).
-    private static KernelLink CreateLink(LinkKind kind)
+    internal static KernelLink CreateLink(LinkKind kind)
     {
         var link = KernelLink.Create(kind, "ws6", options => options with { Ipv6Addresses = [new Ipv6InterfaceAddress(OurGlobal, 64)] });
         try

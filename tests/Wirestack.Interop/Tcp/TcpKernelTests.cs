@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Wirestack.Iface;
 using Wirestack.Interop.Iface;
+using Wirestack.Interop.Infrastructure;
 using Wirestack.Tcp;
 using Wirestack.Testing;
 using Wirestack.Wire;
@@ -36,8 +37,7 @@ public class TcpKernelTests
         var (ns, device, iface) = link;
         Assert.True(iface.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, OurPort), 4, out var listener));
         string capture = Path.Combine(Path.GetTempPath(), $"wirestack-tcp-{Environment.ProcessId}-{kind}.pcap");
-        var dump = ns.Start(tcpdump, "-i", link.KernelInterfaceName, "-w", capture, "-U", "-s", "256", "tcp");
-        Thread.Sleep(300);
+        var dump = Tcpdump.StartListening(ns, tcpdump, "-i", link.KernelInterfaceName, "-w", capture, "-U", "-s", "256", "tcp");
 
         TcpHandle connection = default;
         byte[] buffer = new byte[256 * 1024];
