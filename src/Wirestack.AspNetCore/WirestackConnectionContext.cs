@@ -25,6 +25,7 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     private readonly TcpConnectionPipe _pipe;
     private readonly WirestackConnectionListener _listener;
     private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _closeFired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _watcher;
     private IDictionary<object, object?>? _items;
     private volatile ConnectionAbortedException? _abortReason;
@@ -115,22 +116,24 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
     }
 
     /// <summary>
-    /// Fires <see cref="ConnectionClosed"/> now (once), and returns when its callbacks have run, also when another
-    /// thread fires it at the same moment: a write found the connection failed. Kestrel must hear that the connection
-    /// is gone before the write's exception reaches it, or it reports the exception, which surfaces in the
-    /// application's code, as an unhandled application error; the receive side learns of the failure on the thread
-    /// pool at about the same moment, and a second <see cref="CancellationTokenSource.Cancel()"/> returns while the
-    /// first is still running the callbacks.
+    /// Fires <see cref="ConnectionClosed"/> now (once): a write found the connection failed. Kestrel must hear that the
+    /// connection is gone before the write's exception reaches it, or it reports the exception, which surfaces in the
+    /// application's code, as an unhandled application error. Returns a task that completes when the callbacks have
+    /// run: at once when they ran here or before; when another thread is running them at this moment (the receive
+    /// side learns of the failure on the thread pool at about the same moment, and a second
+    /// <see cref="CancellationTokenSource.Cancel()"/> returns before the first has run them), once that thread is done.
     /// </summary>
-    internal void FireConnectionClosed()
+    /// <remarks>
+    /// The caller must not block on the task: Kestrel flushes under a lock of its own (Http1OutputProducer's), which
+    /// its ConnectionClosed callback takes to abort the output. Waiting for the other thread there deadlocks both.
+    /// </remarks>
+    internal Task FireConnectionClosed()
     {
         if (Interlocked.CompareExchange(ref _closeState, CloseFiring, CloseNotFired) != CloseNotFired)
         {
             // A callback that writes and fails lands here on the firing thread: it must not wait for itself.
-            if (Volatile.Read(ref _closeFiringThread) == Environment.CurrentManagedThreadId) return;
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _closeState) != CloseFired) spin.SpinOnce();
-            return;
+            if (Volatile.Read(ref _closeFiringThread) == Environment.CurrentManagedThreadId) return Task.CompletedTask;
+            return _closeFired.Task;
         }
         Volatile.Write(ref _closeFiringThread, Environment.CurrentManagedThreadId);
         try
@@ -149,14 +152,17 @@ internal sealed class WirestackConnectionContext : ConnectionContext,
         finally
         {
             Volatile.Write(ref _closeState, CloseFired);
+            _closeFired.TrySetResult();
         }
+        return Task.CompletedTask;
     }
 
     // Fires ConnectionClosed once the receive direction is over (end of stream, reset, or closed here).
     private async Task WatchReceiveAsync()
     {
         await _pipe.Receiving.ConfigureAwait(false);
-        FireConnectionClosed();
+        // A write that fired first is running the callbacks: nothing here needs to wait for them.
+        _ = FireConnectionClosed();
     }
 
     private static async Task<bool> WaitAsync(Task task, TimeSpan timeout)

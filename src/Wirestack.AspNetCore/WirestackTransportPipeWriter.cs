@@ -38,7 +38,7 @@ internal sealed class WirestackTransportPipeWriter(PipeWriter inner, WirestackCo
         }
         catch (WirestackException e)
         {
-            throw Translate(e);
+            return Fail(e);
         }
         return flush.IsCompletedSuccessfully ? flush : AwaitAsync(flush);
     }
@@ -52,7 +52,7 @@ internal sealed class WirestackTransportPipeWriter(PipeWriter inner, WirestackCo
         }
         catch (WirestackException e)
         {
-            throw Translate(e);
+            return Fail(e);
         }
         return write.IsCompletedSuccessfully ? write : AwaitAsync(write);
     }
@@ -66,14 +66,27 @@ internal sealed class WirestackTransportPipeWriter(PipeWriter inner, WirestackCo
         }
         catch (WirestackException e)
         {
+            // First ConnectionClosed, so that Kestrel treats the exception as the connection going away, not as a bug.
+            await context.FireConnectionClosed().ConfigureAwait(false);
             throw Translate(e);
         }
     }
 
-    private Exception Translate(WirestackException e)
+    // A call that found the connection failed: throws once ConnectionClosed's callbacks have run. Kestrel calls under
+    // its output lock, which its callback needs: when another thread is running them, this returns (releasing the
+    // lock) and faults after them, instead of waiting here.
+    private ValueTask<FlushResult> Fail(WirestackException e)
     {
-        // First ConnectionClosed, so that Kestrel treats the exception as the connection going away, not as a bug.
-        context.FireConnectionClosed();
-        return context.AbortReason ?? new ConnectionAbortedException(e.Message, e);
+        var fired = context.FireConnectionClosed();
+        if (fired.IsCompleted) throw Translate(e);
+        return FailWhenFiredAsync(fired, e);
     }
+
+    private async ValueTask<FlushResult> FailWhenFiredAsync(Task fired, WirestackException e)
+    {
+        await fired.ConfigureAwait(false);
+        throw Translate(e);
+    }
+
+    private Exception Translate(WirestackException e) => context.AbortReason ?? new ConnectionAbortedException(e.Message, e);
 }

@@ -99,6 +99,62 @@ public class WirestackTransportTests
     }
 
     [Fact]
+    public async Task AFlushUnderKestrelsOutputLockFailsAfterConnectionClosedFiresElsewhereWithoutWaitingForIt()
+    {
+        // Kestrel flushes under its output lock, and its ConnectionClosed callback takes that lock to abort the output.
+        // When the peer's reset fires ConnectionClosed on the thread pool just as the application's flush finds the
+        // connection failed, the flush must not wait for those callbacks on its own thread: it holds the lock they
+        // need, both hung, and Kestrel held the connection until it stopped (a flaky ShardedKestrelTests run). It
+        // returns, and fails once they have run.
+        await using var pair = await StackPair.CreateAsync();
+        var listener = await pair.Factory.BindAsync(new IPEndPoint(IPAddress.Any, 9004), Token);
+        var client = await pair.Client.ConnectAsync(new IpEndpoint(IpAddress.Parse("10.0.0.1"), 9004), TimeSpan.FromSeconds(10), Token);
+        await using var context = (WirestackConnectionContext)(await listener.AcceptAsync(Token))!;
+        var writer = new WirestackTransportPipeWriter(new ResetPipeWriter(), context);
+        object outputLock = new();
+        using var callbackWaits = new ManualResetEventSlim();
+        using var lockHeld = new ManualResetEventSlim();
+        int callbackTookLock = 0;
+        context.ConnectionClosed.Register(() =>
+        {
+            callbackWaits.Set();
+            // Bounded, so that a flush that waits here ends the test instead of hanging it.
+            if (!Monitor.TryEnter(outputLock, TimeSpan.FromSeconds(10))) return;
+            Volatile.Write(ref callbackTookLock, 1);
+            Monitor.Exit(outputLock);
+        });
+        ValueTask<System.IO.Pipelines.FlushResult> flush = default;
+        Exception? thrown = null;
+        var kestrel = new Thread(() =>
+        {
+            lock (outputLock)
+            {
+                lockHeld.Set();
+                // The reset's ConnectionClosed is firing on the thread pool, its callback waiting for this lock.
+                if (!callbackWaits.Wait(TimeSpan.FromSeconds(10))) return;
+                try
+                {
+                    flush = writer.FlushAsync();
+                }
+                catch (Exception e)
+                {
+                    thrown = e;
+                }
+            }
+        });
+        kestrel.Start();
+        lockHeld.Wait(Token);
+        client.Abort();
+        Assert.True(kestrel.Join(TimeSpan.FromSeconds(5)), "the flush waited for ConnectionClosed's callbacks under the lock they need");
+        Assert.True(callbackWaits.IsSet, "the reset did not fire ConnectionClosed");
+        Assert.Null(thrown);
+        var error = await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await flush);
+        Assert.IsType<WirestackException>(error.InnerException);
+        Assert.Equal(1, Volatile.Read(ref callbackTookLock));
+        await listener.DisposeAsync();
+    }
+
+    [Fact]
     public async Task AbortResetsThePeerAndFailsTheInputWithTheReason()
     {
         await using var pair = await StackPair.CreateAsync();
