@@ -39,44 +39,11 @@ public class TcpKernelTests
         string capture = Path.Combine(Path.GetTempPath(), $"wirestack-tcp-{Environment.ProcessId}-{kind}.pcap");
         var dump = Tcpdump.StartListening(ns, tcpdump, "-i", link.KernelInterfaceName, "-w", capture, "-U", "-s", "256", "tcp");
 
-        TcpHandle connection = default;
-        byte[] buffer = new byte[256 * 1024];
-        long echoed = 0;
-        bool shut = false;
-        // The echo runs on the loop's thread, the Interface's only owner: read only what can be written back.
-        Instant Step(Instant now)
-        {
-            if (!connection.IsAssigned && !iface.TryAcceptTcp(listener, out connection)) return Instant.MaxValue;
-            var info = iface.GetTcpInfo(connection);
-            int room = Math.Min(info.WritableBytes, buffer.Length);
-            int read = room > 0 ? iface.ReadTcp(connection, buffer.AsSpan(0, room), now) : 0;
-            if (read > 0)
-            {
-                iface.WriteTcp(connection, buffer.AsSpan(0, read), now);
-                echoed += read;
-            }
-            if (!shut && info.ReadCompleted && read == 0 && info.State == TcpState.CloseWait)
-            {
-                iface.ShutdownTcpWrite(connection, now);
-                shut = true;
-            }
-            return read > 0 ? now : Instant.MaxValue;
-        }
-        using var loop = new PollLoop(iface, Step);
+        var echo = new TcpEcho(iface, listener);
+        using var loop = new PollLoop(iface, echo.Step);
         try
         {
-            string script = "import socket,hashlib,threading,random\n" +
-                $"data=random.Random(5).randbytes({Length})\n" +
-                $"s=socket.create_connection(('{OurAddress}',{OurPort}),timeout=60)\n" +
-                "h=hashlib.sha256();n=[0]\n" +
-                "def rx():\n" +
-                " while True:\n" +
-                "  d=s.recv(1<<16)\n" +
-                "  if not d: break\n" +
-                "  h.update(d);n[0]+=len(d)\n" +
-                "t=threading.Thread(target=rx);t.start()\n" +
-                "s.sendall(data);s.shutdown(socket.SHUT_WR);t.join()\n" +
-                "print(hashlib.sha256(data).hexdigest(),h.hexdigest(),n[0])";
+            string script = TcpEcho.KernelClientScript(OurAddress.ToString(), OurPort, Length, seed: 5);
             var clock = Stopwatch.StartNew();
             var result = ns.Exec(TimeSpan.FromSeconds(120), python, "-c", script);
             var elapsed = clock.Elapsed;
@@ -92,7 +59,7 @@ public class TcpKernelTests
             var fields = result.StandardOutput.Trim().Split(' ');
             Assert.Equal(fields[0], fields[1]);
             Assert.Equal(Length.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[2]);
-            Assert.Equal(Length, echoed);
+            Assert.Equal(Length, echo.Echoed);
             AssertNoChecksumDrops(iface);
             AssertNothingTruncated(device);
             CheckCapture(tshark, capture, output);

@@ -3,7 +3,6 @@ using System.Globalization;
 using Wirestack.Iface;
 using Wirestack.Interop.Iface;
 using Wirestack.Interop.Infrastructure;
-using Wirestack.Tcp;
 using Wirestack.Testing;
 using Wirestack.Wire;
 
@@ -42,39 +41,11 @@ public class TcpKernelWireTests
         // Whole frames, in a 64 MiB buffer that could hold the whole exchange.
         var dump = Tcpdump.StartListening(ns, tcpdump, "-i", link.KernelInterfaceName, "-w", capture, "-U", "-B", "65536", "-s", "0", "tcp");
 
-        TcpHandle connection = default;
-        byte[] buffer = new byte[256 * 1024];
-        bool shut = false;
-        // The echo runs on the loop's thread, the Interface's only owner: read only what can be written back.
-        Instant Step(Instant now)
-        {
-            if (!connection.IsAssigned && !iface.TryAcceptTcp(listener, out connection)) return Instant.MaxValue;
-            var info = iface.GetTcpInfo(connection);
-            int room = Math.Min(info.WritableBytes, buffer.Length);
-            int read = room > 0 ? iface.ReadTcp(connection, buffer.AsSpan(0, room), now) : 0;
-            if (read > 0) iface.WriteTcp(connection, buffer.AsSpan(0, read), now);
-            if (!shut && info.ReadCompleted && read == 0 && info.State == TcpState.CloseWait)
-            {
-                iface.ShutdownTcpWrite(connection, now);
-                shut = true;
-            }
-            return read > 0 ? now : Instant.MaxValue;
-        }
-        using var loop = new PollLoop(iface, Step);
+        var echo = new TcpEcho(iface, listener);
+        using var loop = new PollLoop(iface, echo.Step);
         try
         {
-            string script = "import socket,hashlib,threading,random\n" +
-                $"data=random.Random(6).randbytes({Length})\n" +
-                $"s=socket.create_connection(('{ours}',{OurPort}),timeout=60)\n" +
-                "h=hashlib.sha256();n=[0]\n" +
-                "def rx():\n" +
-                " while True:\n" +
-                "  d=s.recv(1<<16)\n" +
-                "  if not d: break\n" +
-                "  h.update(d);n[0]+=len(d)\n" +
-                "t=threading.Thread(target=rx);t.start()\n" +
-                "s.sendall(data);s.shutdown(socket.SHUT_WR);t.join()\n" +
-                "print(hashlib.sha256(data).hexdigest(),h.hexdigest(),n[0])";
+            string script = TcpEcho.KernelClientScript(ours, OurPort, Length, seed: 6);
             var clock = Stopwatch.StartNew();
             var result = ns.Exec(TimeSpan.FromSeconds(120), python, "-c", script);
             var elapsed = clock.Elapsed;
@@ -89,6 +60,7 @@ public class TcpKernelWireTests
             var fields = result.StandardOutput.Trim().Split(' ');
             Assert.Equal(fields[0], fields[1]);
             Assert.Equal(Length.ToString(CultureInfo.InvariantCulture), fields[2]);
+            Assert.Equal(Length, echo.Echoed);
             Assert.Equal(0, iface.Counters.Dropped(InterfaceDropReason.TcpBadChecksum));
             if (device is Wirestack.Nic.PacketRingDevice ring) Assert.Equal(0, ring.TruncatedFrames);
 
