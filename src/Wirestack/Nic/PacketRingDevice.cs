@@ -199,7 +199,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
             bool skipOutgoing = LinuxNative.SetSockOpt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(int)) != 0;
             // A super-segment for an interface without TSO is cut by the kernel's software GSO, which runs only on the
             // queueing discipline's path: the bypass (dev_direct_xmit) drops any frame it would have to change. So with
-            // offloads and no TSO the device leaves the bypass off unless told otherwise, and then sends no super-segments.
+            // offloads and no TSO the device leaves the bypass off by default; told to bypass, it sends no super-segments.
             bool interfaceSegments = options.Offloads && ReadTcpSegmentationOffload(fd, interfaceName);
             bool bypass = options.BypassQueueingDiscipline ?? !(options.Offloads && !interfaceSegments);
             if (bypass) SetOption(fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
