@@ -55,6 +55,7 @@ public sealed partial class Interface
                 Counters.DatagramsReassembledField++;
                 // The device vouched for this fragment's frame, not for the datagram the others complete.
                 _transportChecksumTrusted = false;
+                _udpSegmentSize = -1;
                 try
                 {
                     // No quote for errors: RFC 1122 sends none for fragments, and the whole datagram is gone.

@@ -298,6 +298,9 @@ public sealed partial class Interface
         {
             case FragmentOutcome.Complete:
                 Counters.DatagramsReassembledField++;
+                // The device vouched for this fragment's frame, not for the datagram the others complete.
+                _transportChecksumTrusted = false;
+                _udpSegmentSize = -1;
                 try
                 {
                     DeliverReassembledIpv6(packet.Source, packet.Destination, local, packet.HopLimit, datagram.UpperLayerProtocol, datagram.Payload, now);

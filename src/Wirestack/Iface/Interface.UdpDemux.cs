@@ -8,7 +8,9 @@ public sealed partial class Interface
 {
     // Validates a received UDP datagram and queues it on the bindings it is for. Returns false only when no binding
     // wants it, so that the caller can answer with its family's port unreachable (never about multicast or
-    // broadcast); every other outcome is counted here.
+    // broadcast); every other outcome is counted here. A UDP super-datagram (the kernel's UDP GSO or GRO: one header,
+    // its length and checksum covering the whole) is taken apart here into the datagrams it carries, each delivered
+    // and counted as if it had come on its own.
     private bool ProcessUdp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> payload)
     {
         var error = UdpPacket.TryParse(payload, out var packet);
@@ -23,23 +25,39 @@ public sealed partial class Interface
             Counters.Drop(InterfaceDropReason.UdpBadChecksum);
             return true;
         }
+        var data = packet.Payload;
+        int segmentSize = data.Length;
+        int datagrams = 1;
+        if (_udpSegmentSize >= 0)
+        {
+            if (_udpSegmentSize == 0)
+            {
+                Counters.Drop(InterfaceDropReason.UdpBadSegmentation);
+                return true;
+            }
+            // The last datagram may be shorter; a payload no longer than one datagram is just that datagram.
+            segmentSize = _udpSegmentSize;
+            if (data.Length > segmentSize) datagrams = (data.Length + segmentSize - 1) / segmentSize;
+        }
         if (!_udpPorts.TryGetValue(udp.DestinationPort, out int head))
         {
-            Counters.Drop(InterfaceDropReason.NoSocket);
+            Counters.Drop(InterfaceDropReason.NoSocket, datagrams);
             return false;
         }
-        if (destination.IsMulticast)
+        bool multicast = destination.IsMulticast;
+        if (multicast || (destination.IsIpv4 && IsBroadcastFor(destination.AsIpv4)))
         {
-            // Only bindings that joined the group hear it (as with IP_MULTICAST_ALL off), however the interface joined.
-            if (DeliverToAll(head, source, udp.SourcePort, destination, packet.Payload, joined: true) == 0)
-                Counters.Drop(InterfaceDropReason.NotJoined);
+            // Only bindings that joined a group hear it (as with IP_MULTICAST_ALL off), however the interface joined.
+            for (int i = 0, offset = 0; i < datagrams; i++, offset += segmentSize)
+            {
+                if (DeliverToAll(head, source, udp.SourcePort, destination, Segment(data, offset, segmentSize), joined: multicast) == 0)
+                {
+                    // The same bindings match every datagram of a super-datagram: none wants any of them.
+                    Counters.Drop(multicast ? InterfaceDropReason.NotJoined : InterfaceDropReason.NoSocket, datagrams);
+                    return multicast;
+                }
+            }
             return true;
-        }
-        if (destination.IsIpv4 && IsBroadcastFor(destination.AsIpv4))
-        {
-            if (DeliverToAll(head, source, udp.SourcePort, destination, packet.Payload, joined: false) > 0) return true;
-            Counters.Drop(InterfaceDropReason.NoSocket);
-            return false;
         }
         // Unicast: a binding on the very address wins over a wildcard; among equals the newest (first in the chain).
         int best = -1;
@@ -55,12 +73,18 @@ public sealed partial class Interface
         }
         if (best < 0)
         {
-            Counters.Drop(InterfaceDropReason.NoSocket);
+            Counters.Drop(InterfaceDropReason.NoSocket, datagrams);
             return false;
         }
-        Enqueue(_udpBindings[best], source, udp.SourcePort, packet.Payload);
+        var target = _udpBindings[best];
+        for (int i = 0, offset = 0; i < datagrams; i++, offset += segmentSize)
+            Enqueue(target, source, udp.SourcePort, Segment(data, offset, segmentSize));
         return true;
     }
+
+    // The datagram at offset of a super-datagram's payload: segmentSize bytes, or what is left.
+    private static ReadOnlySpan<byte> Segment(ReadOnlySpan<byte> data, int offset, int segmentSize) =>
+        data.Slice(offset, Math.Min(segmentSize, data.Length - offset));
 
     // Queues a copy on every binding of the port bound to the destination or a wildcard covering it (and, for a
     // group, that joined it). Returns how many bindings matched, whether or not each had room.

@@ -46,6 +46,9 @@ public sealed partial class Interface
     private readonly int _offloadLength;
     // Whether the device vouched for the transport checksum of the frame being processed (FrameOffload).
     private bool _transportChecksumTrusted;
+    // The UDP payload bytes per datagram when the frame being processed is a UDP super-datagram
+    // (FrameOffload.UdpSegments), which may be 0 (a malformed one); -1 for an ordinary frame.
+    private int _udpSegmentSize = -1;
     private readonly int _receiveBatchSize;
     private readonly byte _timeToLive;
     private readonly bool _sendProtocolUnreachable;
@@ -172,9 +175,11 @@ public sealed partial class Interface
             Counters.ReceivedFramesField++;
             var frame = _device.GetReceived(i, out var offload);
             _transportChecksumTrusted = offload.TransportChecksumTrusted;
+            _udpSegmentSize = offload.UdpSegments ? offload.SegmentSize : -1;
             ProcessFrame(frame, now);
         }
         _transportChecksumTrusted = false;
+        _udpSegmentSize = -1;
         _tcp.EndReceiveBatch(now);
         _device.ReleaseReceived(count);
         AnnounceAddresses(now);

@@ -142,6 +142,8 @@ public sealed class InterfaceCounters
 
     internal void Drop(InterfaceDropReason reason) => DroppedField[(int)reason]++;
 
+    internal void Drop(InterfaceDropReason reason, int count) => DroppedField[(int)reason] += count;
+
     internal void DropMalformed(WireError error)
     {
         DroppedField[(int)InterfaceDropReason.Malformed]++;

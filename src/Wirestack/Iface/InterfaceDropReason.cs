@@ -93,4 +93,9 @@ public enum InterfaceDropReason
     TcpConnectionTableFull,
     /// <summary>A TCP segment to a broadcast or multicast address, or from a source that cannot be answered.</summary>
     TcpBadAddress,
+    /// <summary>
+    /// A UDP super-datagram (<see cref="Nic.FrameOffload.UdpSegments"/>: the kernel's UDP GSO or GRO) whose datagram
+    /// size was 0, so it could not be taken apart into the datagrams it carries.
+    /// </summary>
+    UdpBadSegmentation,
 }

@@ -294,7 +294,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
             if (_headerLength != 0 && (offset < ReceiveAddressOffset + SockaddrLlSize + _headerLength
                 || !VirtioNetHeader.TryRead(new ReadOnlySpan<byte>(frame + offset - _headerLength, _headerLength), out offload)))
             {
-                Counters.ReceiveDroppedField++; // coalesced UDP, which the stack cannot take apart
+                Counters.ReceiveDroppedField++; // coalesced from IP fragments (UFO), which the stack cannot take apart
                 Volatile.Write(ref header->Status, TP_STATUS_KERNEL);
                 continue;
             }
@@ -317,7 +317,7 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
                 offset -= VlanTagLength;
                 length += VlanTagLength;
             }
-            if (length > (offload.SegmentSize != 0 ? _maxOffloadFrameLength : _maxFrameLength))
+            if (length > (offload.SegmentSize != 0 || offload.UdpSegments ? _maxOffloadFrameLength : _maxFrameLength))
             {
                 Counters.ReceiveDroppedField++; // longer than a slot (the interface's MTU is above ours)
                 Volatile.Write(ref header->Status, TP_STATUS_KERNEL);

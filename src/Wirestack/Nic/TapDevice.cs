@@ -157,7 +157,8 @@ public sealed unsafe class TapDevice : INetworkDevice
             }
             if (_headerLength != 0 && !VirtioNetHeader.TryRead(new ReadOnlySpan<byte>(start, _headerLength), out _receiveOffloads[slot]))
             {
-                // Coalesced from UDP or in a way the stack cannot take apart: not asked for (TUNSETOFFLOAD), so not expected.
+                // Coalesced from IP fragments (UFO) or in a way the stack cannot take apart: not asked for (TUNSETOFFLOAD), so
+                // not expected. A UDP super-datagram (USO) is not asked for either, but the stack would take it apart.
                 Counters.ReceiveDroppedField++;
                 continue;
             }

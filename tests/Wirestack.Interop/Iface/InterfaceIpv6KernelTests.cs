@@ -19,9 +19,13 @@ public class InterfaceIpv6KernelTests
     private const string PythonPattern = "p=lambda n: bytes((i*7+n)%256 for i in range(n));";
 
     // The link with IPv6 on both sides; the kernel's addresses usable at once (no duplicate address detection wait).
-    internal static KernelLink CreateLink(LinkKind kind)
+    internal static KernelLink CreateLink(LinkKind kind, Func<InterfaceOptions, InterfaceOptions>? configure = null)
     {
-        var link = KernelLink.Create(kind, "ws6", options => options with { Ipv6Addresses = [new Ipv6InterfaceAddress(OurGlobal, 64)] });
+        var link = KernelLink.Create(kind, "ws6", options =>
+        {
+            options = options with { Ipv6Addresses = [new Ipv6InterfaceAddress(OurGlobal, 64)] };
+            return configure is null ? options : configure(options);
+        });
         try
         {
             var ns = link.Namespace;

@@ -42,8 +42,27 @@ public class VirtioNetHeaderTests
     }
 
     [Theory]
-    [InlineData("01 03 2a00 c805 2200 0600")] // UFO
-    [InlineData("01 05 2a00 c805 2200 0600")] // USO (UDP_L4)
+    [InlineData("01 05 2a00 e803 2200 0600", 1000)] // USO: a local sender's UDP_SEGMENT, gso_size 1000, sum partial
+    [InlineData("02 05 2a00 b004 0000 0000", 1200)] // UDP GRO: checked by the kernel
+    [InlineData("00 05 2a00 b004 0000 0000", 1200)] // no flag: still trusted, no single sum could vouch for each datagram
+    [InlineData("01 85 2a00 0000 2200 0600", 0)] // a zero size is reported as it is, for the interface to drop and count
+    public void UdpSuperDatagramsReportTheirDatagramSize(string hex, int segmentSize)
+    {
+        Assert.True(VirtioNetHeader.TryRead(HexBytes.Parse(hex), out var offload));
+        Assert.True(offload.UdpSegments);
+        Assert.Equal(segmentSize, offload.SegmentSize);
+        Assert.True(offload.TransportChecksumTrusted);
+    }
+
+    [Fact]
+    public void TcpSegmentsAreNotUdpSegments()
+    {
+        Assert.True(VirtioNetHeader.TryRead(HexBytes.Parse("01 01 4200 a805 2200 1000"), out var offload));
+        Assert.False(offload.UdpSegments);
+    }
+
+    [Theory]
+    [InlineData("01 03 2a00 c805 2200 0600")] // UFO: coalesced from IP fragments
     [InlineData("00 07 0000 0000 0000 0000")] // a kind this code does not know
     public void SegmentsTheStackCannotTakeApartAreRefused(string hex) =>
         Assert.False(VirtioNetHeader.TryRead(HexBytes.Parse(hex), out _));

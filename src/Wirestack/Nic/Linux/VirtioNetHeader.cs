@@ -27,8 +27,11 @@ internal static class VirtioNetHeader
     /// <summary>
     /// Reads a received frame's header. NEEDS_CSUM means the sender is the local kernel's stack, which left the sum for
     /// the "hardware" to finish; DATA_VALID that the kernel has checked it. Either way the stack has nothing to verify.
-    /// A coalesced TCP segment reports its segment size. Returns false for a frame the stack cannot take as it is: one
-    /// the kernel coalesced from UDP datagrams (UFO, USO) or by a kind it does not name.
+    /// A coalesced TCP segment reports its segment size. A UDP super-datagram (UDP_L4: a local sender's UDP_SEGMENT, or
+    /// UDP GRO) reports <see cref="FrameOffload.UdpSegments"/> and the payload bytes per datagram; its checksum is
+    /// trusted whatever the flags say, as the kernel only builds one with the sum partial (or checked, after GRO), and a
+    /// single sum over the whole could not vouch for each datagram anyway. Returns false for a frame the stack cannot
+    /// take as it is: one the kernel coalesced from IP fragments (UFO) or by a kind it does not name.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> header, out FrameOffload offload)
     {
@@ -36,16 +39,22 @@ internal static class VirtioNetHeader
         int gsoType = header[1] & ~GsoEcn;
         bool trusted = (flags & (FlagNeedsChecksum | FlagDataValid)) != 0;
         int segmentSize = 0;
+        bool udpSegments = false;
         if (gsoType != GsoNone)
         {
-            if (gsoType is not (GsoTcpV4 or GsoTcpV6))
+            if (gsoType is not (GsoTcpV4 or GsoTcpV6 or GsoUdpL4))
             {
                 offload = default;
                 return false;
             }
             segmentSize = header[4] | (header[5] << 8);
+            if (gsoType == GsoUdpL4)
+            {
+                udpSegments = true;
+                trusted = true;
+            }
         }
-        offload = new FrameOffload { SegmentSize = segmentSize, TransportChecksumTrusted = trusted };
+        offload = new FrameOffload { SegmentSize = segmentSize, TransportChecksumTrusted = trusted, UdpSegments = udpSegments };
         return true;
     }
 
