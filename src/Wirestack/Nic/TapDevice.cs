@@ -60,7 +60,8 @@ public sealed unsafe class TapDevice : INetworkDevice
         if (_fd < 0) throw OpenFailure(LinuxNative.LastError);
         try
         {
-            Name = Attach(_fd, options.Name, options.Offloads, options.MultiQueue);
+            Name = Attach(_fd, options.Name, options.Offloads, options.MultiQueue, out bool udpSuperDatagrams);
+            ReceivesUdpSuperDatagrams = udpSuperDatagrams;
             KernelMacAddress = Configure(Name, options.Mtu);
             _waiter = new ReadinessWaiter(_fd);
             // Last, so that a failure above leaves no interface behind that this call created.
@@ -108,6 +109,13 @@ public sealed unsafe class TapDevice : INetworkDevice
 
     /// <summary>The interface's name: the one asked for, or the one the kernel picked.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// Whether the kernel hands over UDP super-datagrams (USO: a local sender's UDP GSO, whole), which the Interface
+    /// takes apart (<see cref="FrameOffload.UdpSegments"/>): with <see cref="TapDeviceOptions.Offloads"/> on Linux 6.2
+    /// and later.
+    /// </summary>
+    internal bool ReceivesUdpSuperDatagrams { get; }
 
     /// <summary>
     /// The kernel side's MAC address (SIOCGIFHWADDR) as it was when the device was opened: the
@@ -158,7 +166,7 @@ public sealed unsafe class TapDevice : INetworkDevice
             if (_headerLength != 0 && !VirtioNetHeader.TryRead(new ReadOnlySpan<byte>(start, _headerLength), out _receiveOffloads[slot]))
             {
                 // Coalesced from IP fragments (UFO) or in a way the stack cannot take apart: not asked for (TUNSETOFFLOAD), so
-                // not expected. A UDP super-datagram (USO) is not asked for either, but the stack would take it apart.
+                // not expected.
                 Counters.ReceiveDroppedField++;
                 continue;
             }
@@ -365,8 +373,9 @@ public sealed unsafe class TapDevice : INetworkDevice
     // TUNSETIFF: creates the interface, or attaches this descriptor to an existing one of that name (with
     // IFF_MULTI_QUEUE: as one more queue). With offloads, every frame carries a virtio_net_hdr and the kernel may hand
     // over (and take) unfinished checksums and segments.
-    private static string Attach(int fd, string? name, bool offloads, bool multiQueue)
+    private static string Attach(int fd, string? name, bool offloads, bool multiQueue, out bool udpSuperDatagrams)
     {
+        udpSuperDatagrams = false;
         TapNative.IfReq request = default;
         request.SetName(name);
         request.Flags = (short)(TapNative.IFF_TAP | TapNative.IFF_NO_PI | (offloads ? TapNative.IFF_VNET_HDR : 0) | (multiQueue ? TapNative.IFF_MULTI_QUEUE : 0));
@@ -382,8 +391,12 @@ public sealed unsafe class TapDevice : INetworkDevice
             int headerLength = VirtioNetHeader.Length;
             if (LinuxNative.Ioctl(fd, TapNative.TUNSETVNETHDRSZ, &headerLength) < 0)
                 throw ConfigureFailure("setting the virtio_net_hdr length (TUNSETVNETHDRSZ)", attached, LinuxNative.LastError);
-            // The argument is the flag word itself, not a pointer to it.
-            if (LinuxNative.Ioctl(fd, TapNative.TUNSETOFFLOAD, (void*)(nuint)(TapNative.TUN_F_CSUM | TapNative.TUN_F_TSO4 | TapNative.TUN_F_TSO6)) < 0)
+            // The argument is the flag word itself, not a pointer to it. UDP super-datagrams too where the kernel knows
+            // them (USO, Linux 6.2): a local sender's UDP GSO then crosses whole and the Interface takes it apart, instead
+            // of the kernel cutting it into a frame per datagram; older kernels refuse the flags (EINVAL).
+            const uint tcp = TapNative.TUN_F_CSUM | TapNative.TUN_F_TSO4 | TapNative.TUN_F_TSO6;
+            udpSuperDatagrams = LinuxNative.Ioctl(fd, TapNative.TUNSETOFFLOAD, (void*)(nuint)(tcp | TapNative.TUN_F_USO4 | TapNative.TUN_F_USO6)) == 0;
+            if (!udpSuperDatagrams && (LinuxNative.LastError != LinuxNative.EINVAL || LinuxNative.Ioctl(fd, TapNative.TUNSETOFFLOAD, (void*)(nuint)tcp) < 0))
                 throw ConfigureFailure("turning on checksum and TCP segmentation offloads (TUNSETOFFLOAD)", attached, LinuxNative.LastError);
         }
         return attached;
