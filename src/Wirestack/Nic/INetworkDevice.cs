@@ -73,6 +73,11 @@ public interface INetworkDevice : IDisposable
     /// or another thread calls <see cref="Interrupt"/>. Returns false on timeout. A true return is
     /// a hint, not a promise: <see cref="Receive"/> may still return 0.
     /// </summary>
+    /// <remarks>
+    /// May run at the same time as <see cref="Receive"/>, <see cref="ReleaseReceived"/> and the transmit calls on
+    /// another thread (<see cref="SoftwareRss"/> watches a shared device from an idle stack thread while another stack
+    /// uses it): whatever it reads of the device's own state, it must tolerate seeing half-changed.
+    /// </remarks>
     bool WaitForReceive(TimeSpan timeout);
 
     /// <summary>Wakes a <see cref="WaitForReceive"/> in progress (or the next one). Safe from any thread.</summary>

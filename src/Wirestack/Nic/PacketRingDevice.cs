@@ -510,10 +510,17 @@ public sealed unsafe partial class PacketRingDevice : INetworkDevice
 
     private Tpacket2Header* TransmitHeader(long sequence) => (Tpacket2Header*)(_transmitRing + (sequence & _ringMask) * _frameSize);
 
+    // Also runs on a thread that waits for frames while another receives (SoftwareRss watches a shared device from an
+    // idle stack thread while another uses it under its lock): each field may be changing, so each is read once and
+    // the index checked (ReleaseReceived steps _lentFirst one past the end before wrapping it). A wrong answer is only
+    // a wrong hint: poll(2) has the last word.
     private bool FrameWaiting()
     {
-        if (_lentCount > 0 && _receiveNext - _lentSequence[_lentFirst] >= _ringSize) return false;
-        return (Volatile.Read(ref ((Tpacket2Header*)ReceiveFrame(_receiveNext))->Status) & TP_STATUS_USER) != 0;
+        int count = Volatile.Read(ref _lentCount);
+        int first = Volatile.Read(ref _lentFirst);
+        long next = Volatile.Read(ref _receiveNext);
+        if (count > 0 && (uint)first < (uint)_lentSequence.Length && next - Volatile.Read(ref _lentSequence[first]) >= _ringSize) return false;
+        return (Volatile.Read(ref ((Tpacket2Header*)ReceiveFrame(next))->Status) & TP_STATUS_USER) != 0;
     }
 
     // PACKET_STATISTICS returns the drops since the last call and resets them.

@@ -193,6 +193,31 @@ public class PacketRingDeviceTests
         Assert.Equal((count + batch - 1) / batch + full + device.Counters.TransmitErrors, flushes);
     }
 
+    // SoftwareRss lets an idle stack thread wait on a shared device while another receives from it under its lock, so
+    // WaitForReceive may see the lent frames' index half-changed: ReleaseReceived steps it one past the end of its
+    // array before wrapping it to 0. A wait that caught that instant threw IndexOutOfRangeException and took its stack
+    // thread down (the shard-scaling benchmark, about one run in six). Here the instant is made to last.
+    [Fact]
+    public void AWaitThatSeesTheLentIndexHalfChangedDoesNotThrow()
+    {
+        using var link = QuietVethLink.Create(PeerCidr);
+        using var device = PacketRingDevice.Open(link.HostEnd, new PacketRingDeviceOptions { RingSize = 16, ReceiveBatchSize = 8 });
+        var flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        var first = typeof(PacketRingDevice).GetField("_lentFirst", flags)!;
+        var count = typeof(PacketRingDevice).GetField("_lentCount", flags)!;
+        first.SetValue(device, 8);
+        count.SetValue(device, 1);
+        try
+        {
+            device.WaitForReceive(TimeSpan.Zero);
+        }
+        finally
+        {
+            first.SetValue(device, 0);
+            count.SetValue(device, 0);
+        }
+    }
+
     [Fact]
     public void SteadyStateReceiveAndFlushAllocateNothing()
     {
