@@ -1,3 +1,4 @@
+using Wirestack.Tests.Support;
 using Wirestack.Iface;
 using Wirestack.Nic;
 using Wirestack.Tcp;
@@ -69,11 +70,11 @@ public sealed class TcpSegmentationOffloadTests
         Assert.True(iface.TryListenTcp(new IpEndpoint(IpAddress.AnyIpv4, 80), 4, out _));
         // A SYN whose checksum field holds only the pseudo-header sum, as the kernel leaves it for the NIC to finish.
         byte[] syn = TcpFrame(partialChecksum: true);
-        device.Deliver(syn, trusted: false);
+        device.Deliver(syn, new FrameOffload { TransportChecksumTrusted = false });
         iface.Poll(Instant.Zero);
         Assert.Equal(1, iface.Counters.Dropped(InterfaceDropReason.TcpBadChecksum));
         Assert.Equal(0, iface.TcpCounters.SegmentsReceived);
-        device.Deliver(syn, trusted: true);
+        device.Deliver(syn, new FrameOffload { TransportChecksumTrusted = true });
         iface.Poll(Instant.Zero);
         Assert.Equal(1, iface.Counters.Dropped(InterfaceDropReason.TcpBadChecksum));
         Assert.Equal(1, iface.TcpCounters.SegmentsReceived);
@@ -95,38 +96,5 @@ public sealed class TcpSegmentationOffloadTests
         if (partialChecksum) System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment[16..], (ushort)InternetChecksum.Add(pseudo, 0));
         else TcpRepr.FillChecksum(segment, pseudo);
         return frame;
-    }
-
-    // One frame at a time, with the offload the test says; transmitted frames are discarded.
-    private sealed class OffloadReportingDevice : INetworkDevice
-    {
-        private readonly byte[] _slot = new byte[1518];
-        private byte[]? _frame;
-        private bool _trusted;
-
-        public DeviceCapabilities Capabilities { get; } = new() { Mtu = 1500, ReceiveRingSize = 1, TransmitRingSize = 1, ReceiveBatchSize = 1, MaxOffloadLength = 65535 };
-        public DeviceCounters Counters { get; } = new();
-
-        public void Deliver(byte[] frame, bool trusted) => (_frame, _trusted) = (frame, trusted);
-
-        public int Receive() => _frame is null ? 0 : 1;
-        public ReadOnlySpan<byte> GetReceived(int index) => _frame;
-        public ReadOnlySpan<byte> GetReceived(int index, out FrameOffload offload)
-        {
-            offload = new FrameOffload { TransportChecksumTrusted = _trusted };
-            return _frame;
-        }
-        public void ReleaseReceived(int count) => _frame = count > 0 ? null : _frame;
-        public bool TryGetTransmitSlot(out Span<byte> slot)
-        {
-            slot = _slot;
-            return true;
-        }
-        public void CommitTransmit(int length) { }
-        public void CommitTransmit(int length, in FrameOffload offload) { }
-        public int Flush() => 0;
-        public bool WaitForReceive(TimeSpan timeout) => false;
-        public void Interrupt() { }
-        public void Dispose() { }
     }
 }
